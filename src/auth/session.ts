@@ -1,0 +1,133 @@
+/**
+ * Fresh credentials for any caller, with the refresh discipline that keeps single-use refresh
+ * tokens single-use across processes: lock, re-read, and refresh only if nobody else did.
+ */
+import type { Ctx } from '../context.js'
+import { readClaims } from '../oauth/jwt.js'
+import { refreshGrant, type Refreshed, type TokenSet } from '../oauth/tokens.js'
+import { SkillError } from '../result.js'
+import type { CredentialStore } from '../store/credentials.js'
+import type { Credentials } from '../store/schemas.js'
+
+/** Refresh ahead of expiry, like the CLI (CHATGPT_ACCESS_TOKEN_REFRESH_WINDOW_MINUTES = 5). */
+export const REFRESH_WINDOW_MS = 5 * 60_000
+/** Without a readable `exp`, refresh when the last one is older than 8 days (§4.3). */
+const FALLBACK_MAX_AGE_MS = 8 * 24 * 3600_000
+
+/** Builds stored credentials from a fresh token set. */
+export function credentialsFrom(tokens: TokenSet, issuer: string, now: number): Credentials {
+  const id = readClaims(tokens.id_token)
+  const access = readClaims(tokens.access_token)
+  const account_id = id.account_id ?? access.account_id
+  if (!account_id) {
+    throw new SkillError('invalid_response', 'The id_token carries no chatgpt_account_id claim')
+  }
+  return {
+    schemaVersion: 1,
+    tokens: { ...tokens, account_id },
+    account: { email: id.email, plan: id.plan ?? access.plan, account_id, user_id: id.user_id },
+    access_expires_at: access.exp,
+    access_issued_at: access.iat,
+    last_refresh: now,
+    issuer,
+    reauth: null,
+  }
+}
+
+/** Merges a refresh response into stored credentials; missing fields keep their old values. */
+export function applyRefresh(old: Credentials, r: Refreshed, now: number): Credentials {
+  const next = credentialsFrom(
+    {
+      id_token: r.id_token ?? old.tokens.id_token,
+      access_token: r.access_token ?? old.tokens.access_token,
+      refresh_token: r.refresh_token ?? old.tokens.refresh_token,
+    },
+    old.issuer,
+    now,
+  )
+  if (next.account.account_id !== old.account.account_id) {
+    throw new SkillError(
+      'account_mismatch',
+      'The refreshed tokens name a different ChatGPT account than the one signed in; the stored tokens were kept',
+    )
+  }
+  // An id_token-less refresh keeps the old account details.
+  return r.id_token ? next : { ...next, account: old.account }
+}
+
+/** True when the access token is good for at least `windowMs` more. */
+export function isFresh(c: Credentials, now: number, windowMs = REFRESH_WINDOW_MS): boolean {
+  if (c.access_expires_at !== null) return c.access_expires_at - now > windowMs
+  return now - c.last_refresh < FALLBACK_MAX_AGE_MS
+}
+
+function reauthError(c: Credentials): SkillError {
+  const code = c.reauth?.code ?? 'reauth_required'
+  return new SkillError(code, 'The sign-in has ended: the refresh token can no longer be used', {
+    retryable: false,
+  })
+}
+
+/** Reads the signed-in credentials or throws `not_signed_in` / the recorded reauth code. */
+export async function requireCredentials(store: CredentialStore): Promise<Credentials> {
+  const creds = await store.read()
+  if (!creds) throw new SkillError('not_signed_in', 'Not signed in to ChatGPT')
+  if (creds.reauth) throw reauthError(creds)
+  return creds
+}
+
+export interface FreshResult {
+  creds: Credentials
+  /** True when this process sent a refresh grant. */
+  refreshed: boolean
+}
+
+/**
+ * Returns usable credentials, refreshing when needed.
+ * - `force`: refresh unless another process already rotated the tokens since we looked.
+ * - `staleAccessToken`: the caller got a 401 with this token; refresh unless it already changed.
+ * @throws SkillError not_signed_in | refresh_token_* | reauth_required | account_mismatch | lock_timeout | transport codes
+ */
+export async function freshCredentials(
+  ctx: Ctx,
+  store: CredentialStore,
+  opts: { force?: boolean; staleAccessToken?: string } = {},
+): Promise<FreshResult> {
+  const before = await requireCredentials(store)
+  const wanted = opts.force || opts.staleAccessToken !== undefined
+  if (!wanted && isFresh(before, ctx.now())) return { creds: before, refreshed: false }
+
+  return store.locked(async () => {
+    const current = await requireCredentials(store)
+    const rotatedMeanwhile = current.tokens.refresh_token !== before.tokens.refresh_token
+    const accessChanged =
+      opts.staleAccessToken !== undefined && current.tokens.access_token !== opts.staleAccessToken
+    if (rotatedMeanwhile || accessChanged || (!wanted && isFresh(current, ctx.now()))) {
+      return { creds: current, refreshed: false }
+    }
+    let refreshed: Refreshed
+    try {
+      refreshed = await refreshGrant(ctx.config, current.tokens.refresh_token, ctx.now())
+    } catch (err) {
+      if (err instanceof SkillError && isDeadToken(err.code)) {
+        // Record it so status says "sign in again" without another doomed request.
+        await store.write({ ...current, reauth: { code: err.code, at: ctx.now() } })
+      }
+      throw err
+    }
+    const next = applyRefresh(current, refreshed, ctx.now())
+    await store.write(next)
+    return { creds: next, refreshed: true }
+  })
+}
+
+type DeadCode = NonNullable<Credentials['reauth']>['code']
+const DEAD = new Set<string>([
+  'refresh_token_expired',
+  'refresh_token_reused',
+  'refresh_token_invalidated',
+  'reauth_required',
+])
+function isDeadToken(code: string): code is DeadCode {
+  return DEAD.has(code)
+}

@@ -1,0 +1,47 @@
+/**
+ * Authenticated calls to chatgpt.com/backend-api (protocol.md §7.1, §9.2): headers, refresh
+ * ahead of expiry, and one refresh + one retry on a 401.
+ */
+import type { Ctx } from '../context.js'
+import { freshCredentials } from '../auth/session.js'
+import type { CredentialStore } from '../store/credentials.js'
+import type { Credentials } from '../store/schemas.js'
+
+/** Headers every backend call carries. */
+export function backendHeaders(ctx: Ctx, creds: Credentials): Record<string, string> {
+  const { originator, clientVersion } = ctx.config
+  return {
+    authorization: `Bearer ${creds.tokens.access_token}`,
+    'chatgpt-account-id': creds.tokens.account_id,
+    originator,
+    version: clientVersion,
+    'user-agent': `${originator}/${clientVersion} (chatgpt-codex-onboarding)`,
+  }
+}
+
+export interface AuthedOutcome<T> {
+  value: T
+  /** How many refresh grants this call sent (0 or 1; 2 only if the retry also needed one). */
+  refreshes: number
+}
+
+/**
+ * Runs `call` with fresh credentials. If it reports a 401 and `mayRetry()` allows (e.g. no
+ * byte has reached a client yet), refreshes once, unless another process already did, and
+ * calls again once.
+ */
+export async function withAuth<T>(
+  ctx: Ctx,
+  store: CredentialStore,
+  call: (creds: Credentials) => Promise<{ status: number; value: T }>,
+  mayRetry: () => boolean = () => true,
+): Promise<AuthedOutcome<T>> {
+  const first = await freshCredentials(ctx, store)
+  let refreshes = first.refreshed ? 1 : 0
+  const res = await call(first.creds)
+  if (res.status !== 401 || !mayRetry()) return { value: res.value, refreshes }
+  const second = await freshCredentials(ctx, store, { staleAccessToken: first.creds.tokens.access_token })
+  if (second.refreshed) refreshes++
+  const retry = await call(second.creds)
+  return { value: retry.value, refreshes }
+}

@@ -1,0 +1,54 @@
+/**
+ * The command table: each exported function, its CLI flags (validated with zod) and a lazy
+ * loader, so a cold process loads only the code of the command it runs.
+ */
+import { z } from 'zod'
+import type { Ctx } from '../context.js'
+
+const pendingId = z
+  .string()
+  .regex(/^pl_[A-Za-z0-9_-]{1,64}$/, 'pending_id looks like pl_… (the value start returned)')
+const slug = z
+  .string()
+  .regex(/^(openai-codex\/)?[a-z0-9][a-z0-9._-]{0,63}$/, 'a model id like openai-codex/gpt-5.4 or gpt-5.4')
+
+/** A boolean flag takes no value on the command line. */
+const flag = z.literal(true).optional()
+
+export interface Command {
+  summary: string
+  /** Flag name (kebab-case, as typed) -> schema. Booleans are `flag`. */
+  flags: Record<string, z.ZodType>
+  /** Map of kebab-case flag -> option name passed to the operation. */
+  load: () => Promise<(ctx: Ctx, opts: Record<string, unknown>) => Promise<object>>
+}
+
+export const COMMANDS: Record<string, Command> = {
+  status: {
+    summary: 'Signed in? Who, which plan, token expiry, pending login, models. No network.',
+    flags: {},
+    load: async () => (await import('../skill/status.js')).status,
+  },
+  start: {
+    summary: 'Begin sign-in; returns the URL and code for the user. Never polls.',
+    flags: { force: flag, method: z.enum(['device', 'browser']).optional() },
+    load: async () => (await import('../skill/start.js')).start,
+  },
+  poll: {
+    summary: 'One check of the pending sign-in. Only after the user says they approved.',
+    flags: { 'pending-id': pendingId.optional() },
+    load: async () => (await import('../skill/poll.js')).poll,
+  },
+  refresh: {
+    summary: 'Rotate the tokens now (under the cross-process lock).',
+    flags: {},
+    load: async () => (await import('../skill/refresh.js')).refresh,
+  },
+  logout: {
+    summary: 'Revoke (best effort) and delete the stored sign-in.',
+    flags: {},
+    load: async () => (await import('../skill/logout.js')).logout,
+  },
+}
+
+export { flag, pendingId, slug }

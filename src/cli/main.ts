@@ -1,0 +1,51 @@
+/**
+ * The command line: one JSON object on one line on stdout, exit 0 (ok), 1 (not ok) or
+ * 2 (usage). Diagnostics, if any, go to stderr; a stack trace goes nowhere.
+ */
+import { toFailure, type Result } from '../result.js'
+import { COMMANDS } from './commands.js'
+import { invoke } from './invoke.js'
+import { isSwitchFlag, parseArgs } from './parse.js'
+
+export const USAGE = `Usage: chatgpt-codex-onboarding <function> [--flag value ...] [--pretty]
+
+Prints one JSON object on stdout. Exit status: 0 ok, 1 failed, 2 usage error.
+
+Functions:
+${Object.entries(COMMANDS)
+  .map(([name, c]) => {
+    const flags = Object.keys(c.flags).map((f) => ` [--${f}${isSwitchFlag(c.flags[f]!) ? '' : ' <value>'}]`)
+    return `  ${name}${flags.join('')}\n      ${c.summary}`
+  })
+  .join('\n')}
+`
+
+function emit(result: Result, pretty: boolean, code: number): number {
+  process.stdout.write(`${JSON.stringify(result, null, pretty ? 2 : undefined)}\n`)
+  return code
+}
+
+/** Runs the CLI for `argv` (without node and script) and returns the exit status. */
+export async function main(argv: string[]): Promise<number> {
+  // Anything that escapes still ends as one JSON line, never a stack trace.
+  const crash = (err: unknown) => {
+    process.stdout.write(`${JSON.stringify(toFailure(err))}\n`)
+    process.exit(1)
+  }
+  process.on('uncaughtException', crash)
+  process.on('unhandledRejection', crash)
+
+  const pretty = argv.includes('--pretty')
+  let parsed
+  try {
+    parsed = parseArgs(argv)
+  } catch (err) {
+    return emit(toFailure(err), pretty, 2)
+  }
+  if (parsed.help) {
+    process.stdout.write(USAGE)
+    return 0
+  }
+  const result = await invoke(parsed.fn, parsed.opts, true)
+  return emit(result, parsed.pretty, result.ok ? 0 : 1)
+}

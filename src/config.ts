@@ -1,0 +1,146 @@
+/**
+ * Environment -> configuration. The only module that reads `process.env`; everything below
+ * takes a {@link Config}. Validation happens here, once, before any request is made.
+ */
+import { homedir } from 'node:os'
+import { isAbsolute, join, resolve } from 'node:path'
+import { z } from 'zod'
+import { SkillError } from './result.js'
+
+export const CLIENT_ID = 'app_EMoamEEZ73f0CkXaXp7hrann'
+/** The Codex CLI version whose wire behaviour we follow (protocol.md); sent as client_version. */
+export const CLIENT_VERSION = '0.169.0'
+export const ORIGINATOR = 'codex_cli_rs'
+
+export interface Config {
+  /** State directory (0700): credentials, pending login, caches, locks. */
+  home: string
+  issuer: string
+  backendUrl: string
+  /** Per-request HTTP timeout. */
+  timeoutMs: number
+  /** Locks older than this are considered abandoned (must exceed timeoutMs: a refresh holds it). */
+  lockStaleMs: number
+  /** How long a call waits for the lock before `lock_timeout`. */
+  lockWaitMs: number
+  registryDir: string
+  hosts: ('pi' | 'openclaw')[]
+  store: 'file' | 'codex'
+  codexHome: string
+  userHome: string
+  clientId: string
+  originator: string
+  clientVersion: string
+  /** Added to the wall clock; lets tests (and machines with a known-wrong clock) shift time. */
+  clockOffsetMs: number
+  /** Names (never values) of env vars that commonly hijack a ChatGPT sign-in. */
+  conflictingEnv: string[]
+  /** The raw environment, for host-specific paths resolved by adapters (pi, openclaw). */
+  env: Readonly<Record<string, string | undefined>>
+}
+
+const LOOPBACK = /^(127(?:\.\d{1,3}){3}|\[::1\]|localhost)$/i
+
+/** Accepts https anywhere, http only to a loopback host. */
+export function checkServiceUrl(name: string, raw: string): string {
+  let url: URL
+  try {
+    url = new URL(raw)
+  } catch {
+    throw invalid(name, `${name} is not a URL`)
+  }
+  const loopbackHttp = url.protocol === 'http:' && LOOPBACK.test(url.hostname)
+  if (url.protocol !== 'https:' && !loopbackHttp) {
+    throw invalid(name, `${name} must be an https: URL (http: is allowed only to a loopback host)`)
+  }
+  if (url.username || url.password || url.search || url.hash) {
+    throw invalid(name, `${name} must not carry credentials, a query or a fragment`)
+  }
+  return url.href.replace(/\/+$/, '')
+}
+
+function invalid(name: string, message: string): SkillError {
+  return new SkillError('invalid_config', message, {
+    hint: `Fix or unset ${name}, then try again.`,
+  })
+}
+
+const intMs = (name: string, min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, `${name} must be a whole number of milliseconds`)
+    .transform(Number)
+    .pipe(z.number().min(min, `${name} must be at least ${min}`).max(max, `${name} must be at most ${max}`))
+
+const Env = z.object({
+  CHATGPT_CODEX_TIMEOUT_MS: intMs('CHATGPT_CODEX_TIMEOUT_MS', 100, 600_000).optional(),
+  CHATGPT_CODEX_LOCK_STALE_MS: intMs('CHATGPT_CODEX_LOCK_STALE_MS', 2_000, 3_600_000).optional(),
+  CHATGPT_CODEX_LOCK_WAIT_MS: intMs('CHATGPT_CODEX_LOCK_WAIT_MS', 0, 3_600_000).optional(),
+  CHATGPT_CODEX_CLOCK_OFFSET_MS: z
+    .string()
+    .regex(/^-?\d+$/, 'CHATGPT_CODEX_CLOCK_OFFSET_MS must be a whole number')
+    .transform(Number)
+    .optional(),
+  CHATGPT_CODEX_STORE: z.enum(['file', 'codex'], 'CHATGPT_CODEX_STORE must be "file" or "codex"').optional(),
+  CHATGPT_CODEX_HOSTS: z
+    .string()
+    .transform((s) => s.split(',').map((h) => h.trim()).filter(Boolean))
+    .pipe(z.array(z.enum(['pi', 'openclaw'], 'CHATGPT_CODEX_HOSTS takes a comma list of: pi, openclaw')))
+    .optional(),
+})
+
+/**
+ * Reads and validates the configuration.
+ * @throws SkillError `invalid_config` naming the variable at fault.
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const nonEmpty = (k: string) => (env[k] === undefined || env[k] === '' ? undefined : env[k])
+  const parsed = Env.safeParse(
+    Object.fromEntries(Object.keys(Env.shape).map((k) => [k, nonEmpty(k)])),
+  )
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]
+    const name = String(issue?.path[0] ?? 'environment')
+    throw invalid(name, issue?.message ?? `${name} is invalid`)
+  }
+  const e = parsed.data
+  const userHome = nonEmpty('HOME') ?? homedir()
+  const absolute = (name: string, fallback: string): string => {
+    const raw = nonEmpty(name)
+    if (raw === undefined) return fallback
+    if (!isAbsolute(raw)) throw invalid(name, `${name} must be an absolute path`)
+    return resolve(raw)
+  }
+  const stateBase = nonEmpty('XDG_STATE_HOME') ?? join(userHome, '.local', 'state')
+  const home = absolute('CHATGPT_CODEX_HOME', join(stateBase, 'chatgpt-codex-onboarding'))
+  const timeoutMs = e.CHATGPT_CODEX_TIMEOUT_MS ?? 15_000
+  const lockStaleMs = e.CHATGPT_CODEX_LOCK_STALE_MS ?? Math.max(30_000, timeoutMs * 2)
+  if (lockStaleMs <= timeoutMs) {
+    throw invalid(
+      'CHATGPT_CODEX_LOCK_STALE_MS',
+      'CHATGPT_CODEX_LOCK_STALE_MS must be longer than CHATGPT_CODEX_TIMEOUT_MS, or a slow refresh would lose its lock',
+    )
+  }
+  return {
+    home,
+    issuer: checkServiceUrl('CHATGPT_CODEX_ISSUER', nonEmpty('CHATGPT_CODEX_ISSUER') ?? 'https://auth.openai.com'),
+    backendUrl: checkServiceUrl(
+      'CHATGPT_CODEX_BACKEND_URL',
+      nonEmpty('CHATGPT_CODEX_BACKEND_URL') ?? 'https://chatgpt.com/backend-api',
+    ),
+    timeoutMs,
+    lockStaleMs,
+    lockWaitMs: e.CHATGPT_CODEX_LOCK_WAIT_MS ?? lockStaleMs + timeoutMs,
+    registryDir: absolute('CHATGPT_CODEX_REGISTRY_DIR', join(home, 'registry')),
+    hosts: e.CHATGPT_CODEX_HOSTS ?? [],
+    store: e.CHATGPT_CODEX_STORE ?? 'file',
+    codexHome: absolute('CODEX_HOME', join(userHome, '.codex')),
+    userHome,
+    clientId: CLIENT_ID,
+    originator: ORIGINATOR,
+    clientVersion: CLIENT_VERSION,
+    clockOffsetMs: e.CHATGPT_CODEX_CLOCK_OFFSET_MS ?? 0,
+    conflictingEnv: ['OPENAI_API_KEY', 'CODEX_API_KEY', 'OPENAI_BASE_URL'].filter((k) => nonEmpty(k)),
+    env,
+  }
+}

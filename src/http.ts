@@ -1,0 +1,165 @@
+/**
+ * The only module that talks to undici. Every request has a timeout that covers the whole
+ * exchange (connect, headers and body); failures come out as a {@link SkillError} with a
+ * stable code; `Retry-After` is parsed in both of its forms.
+ */
+import { Agent, request, type Dispatcher } from 'undici'
+import type { z } from 'zod'
+import { SkillError } from './result.js'
+import { redact } from './redact.js'
+
+/** One keep-alive pool per process: the gateway reuses upstream connections across requests. */
+let agent: Agent | undefined
+function dispatcher(): Agent {
+  agent ??= new Agent({ keepAliveTimeout: 30_000, connections: 64 })
+  return agent
+}
+
+export interface HttpRequest {
+  method: 'GET' | 'POST'
+  url: string
+  headers?: Record<string, string>
+  /** Sent as application/json. */
+  json?: unknown
+  /** Sent as application/x-www-form-urlencoded, in the given order. */
+  form?: Record<string, string>
+  timeoutMs: number
+  signal?: AbortSignal
+}
+
+export interface HttpResponse {
+  status: number
+  headers: Record<string, string>
+  text: string
+}
+
+/** A response whose body is still streaming (SSE). The caller must consume or destroy `body`. */
+export interface HttpStream {
+  status: number
+  headers: Record<string, string>
+  body: Dispatcher.ResponseData['body']
+}
+
+function prepare(req: HttpRequest): { headers: Record<string, string>; body?: string } {
+  const headers: Record<string, string> = { accept: 'application/json', ...req.headers }
+  if (req.json !== undefined) {
+    headers['content-type'] = 'application/json'
+    return { headers, body: JSON.stringify(req.json) }
+  }
+  if (req.form !== undefined) {
+    headers['content-type'] = 'application/x-www-form-urlencoded'
+    return { headers, body: new URLSearchParams(req.form).toString() }
+  }
+  return { headers }
+}
+
+function flatten(h: Record<string, string | string[] | undefined>): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const [k, v] of Object.entries(h)) if (v !== undefined) out[k] = Array.isArray(v) ? v.join(', ') : v
+  return out
+}
+
+/** Sends a request and reads the whole body. @throws SkillError `timeout` | `network_error`. */
+export async function send(req: HttpRequest): Promise<HttpResponse> {
+  const timeout = AbortSignal.timeout(req.timeoutMs)
+  const signal = req.signal ? AbortSignal.any([req.signal, timeout]) : timeout
+  const { headers, body } = prepare(req)
+  try {
+    const res = await request(req.url, {
+      method: req.method,
+      headers,
+      body,
+      signal,
+      dispatcher: dispatcher(),
+    })
+    const text = await res.body.text()
+    return { status: res.statusCode, headers: flatten(res.headers), text }
+  } catch (err) {
+    throw transportError(err, req, timeout.aborted)
+  }
+}
+
+/** Sends a request and hands back the body as a stream (the timeout covers only the headers). */
+export async function open(req: HttpRequest): Promise<HttpStream> {
+  const { headers, body } = prepare(req)
+  try {
+    const res = await request(req.url, {
+      method: req.method,
+      headers,
+      body,
+      signal: req.signal,
+      headersTimeout: req.timeoutMs,
+      bodyTimeout: 0,
+      dispatcher: dispatcher(),
+    })
+    return { status: res.statusCode, headers: flatten(res.headers), body: res.body }
+  } catch (err) {
+    throw transportError(err, req, false)
+  }
+}
+
+function transportError(err: unknown, req: HttpRequest, timedOut: boolean): SkillError {
+  const where = `${req.method} ${new URL(req.url).origin}${new URL(req.url).pathname}`
+  const code = (err as { code?: string })?.code ?? ''
+  if (timedOut || /TIMEOUT/.test(code) || (err as Error)?.name === 'TimeoutError') {
+    return new SkillError('timeout', `${where} did not answer within ${req.timeoutMs} ms`, {
+      cause: err,
+    })
+  }
+  const detail = code || (err as Error)?.message || 'unknown error'
+  return new SkillError('network_error', redact(`${where} failed: ${detail}`), { cause: err })
+}
+
+/**
+ * Seconds to wait from a `Retry-After` header, which may be delta-seconds or an HTTP date.
+ * Returns undefined when absent or unparseable.
+ */
+export function retryAfterSeconds(value: string | undefined, now: number): number | undefined {
+  if (!value) return undefined
+  if (/^\s*\d+\s*$/.test(value)) return Number(value)
+  const at = Date.parse(value)
+  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - now) / 1000))
+}
+
+/**
+ * Maps a non-2xx status that the caller has no special meaning for: 429 -> `rate_limited`
+ * (with `retry_after_s`), 5xx -> `upstream_error` (retryable), anything else ->
+ * `upstream_error` (not retryable).
+ */
+export function statusError(res: HttpResponse, what: string, now: number): SkillError {
+  if (res.status === 429) {
+    const retry = retryAfterSeconds(res.headers['retry-after'], now)
+    return new SkillError('rate_limited', `${what} was rate limited (HTTP 429)`, {
+      extra: { retry_after_s: retry ?? null },
+    })
+  }
+  const snippet = res.text.slice(0, 200).replace(/\s+/g, ' ').trim()
+  const html = /^<!doctype|^<html/i.test(snippet)
+  return new SkillError(
+    'upstream_error',
+    `${what} failed with HTTP ${res.status}${snippet && !html ? `: ${snippet}` : ''}`,
+    { retryable: res.status >= 500 || res.status === 408 },
+  )
+}
+
+/**
+ * Parses a JSON body against a schema. The schema is the boundary: after this, types are trusted.
+ * @throws SkillError `invalid_response` for non-JSON or the wrong shape.
+ */
+export function parseJson<S extends z.ZodType>(res: HttpResponse, schema: S, what: string): z.infer<S> {
+  let data: unknown
+  try {
+    data = JSON.parse(res.text)
+  } catch {
+    throw new SkillError('invalid_response', `${what} answered HTTP ${res.status} with a body that is not JSON`)
+  }
+  const parsed = schema.safeParse(data)
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]
+    throw new SkillError(
+      'invalid_response',
+      `${what} answered with an unexpected shape (${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'})`,
+    )
+  }
+  return parsed.data
+}

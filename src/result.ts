@@ -1,0 +1,167 @@
+/**
+ * The result envelope every exported function returns, and the closed set of error codes.
+ *
+ * Nothing here throws to the caller: operations throw {@link SkillError} internally and the
+ * facade turns any throwable into a {@link Failure} through {@link toFailure}, which is also
+ * the one place where error text is scrubbed of secrets.
+ */
+import { redact } from './redact.js'
+
+/** Every code a failure may carry. Stable: hosts and agents switch on these, never on text. */
+export const ERROR_CODES = [
+  'not_signed_in',
+  'no_pending_login',
+  'pending_id_mismatch',
+  'device_code_expired',
+  'device_login_unavailable',
+  'access_denied',
+  'state_mismatch',
+  'refresh_token_expired',
+  'refresh_token_reused',
+  'refresh_token_invalidated',
+  'reauth_required',
+  'rate_limited',
+  'usage_limit_reached',
+  'upstream_error',
+  'upstream_rejected',
+  'model_not_available',
+  'timeout',
+  'network_error',
+  'invalid_response',
+  'state_corrupt',
+  'state_unsafe',
+  'lock_timeout',
+  'account_mismatch',
+  'codex_api_key_mode',
+  'listener_failed',
+  'gateway_not_running',
+  'invalid_argument',
+  'invalid_config',
+  'internal_error',
+] as const
+
+export type ErrorCode = (typeof ERROR_CODES)[number]
+
+/** Extra, JSON-serialisable fields a failure may carry (e.g. `retry_after_s`, `resets_at`). */
+export type FailureExtra = Record<string, string | number | boolean | null | undefined>
+
+/** The one error type used below the facade. `code` decides everything; `message` is for people. */
+export class SkillError extends Error {
+  readonly code: ErrorCode
+  readonly hint: string
+  readonly retryable: boolean
+  readonly extra: FailureExtra
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    opts: { hint?: string; retryable?: boolean; extra?: FailureExtra; cause?: unknown } = {},
+  ) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause })
+    this.name = 'SkillError'
+    this.code = code
+    this.hint = opts.hint ?? DEFAULT_HINTS[code]
+    this.retryable = opts.retryable ?? RETRYABLE.has(code)
+    this.extra = opts.extra ?? {}
+  }
+}
+
+export type Success<T extends object = object> = { ok: true } & T
+export type Failure = {
+  ok: false
+  error: string
+  code: ErrorCode
+  hint: string
+  retryable: boolean
+} & FailureExtra
+export type Result<T extends object = object> = Success<T> | Failure
+
+const RETRYABLE = new Set<ErrorCode>([
+  'rate_limited',
+  'upstream_error',
+  'timeout',
+  'network_error',
+  'lock_timeout',
+])
+
+const RELOGIN = 'Run logout, then start, to sign in again.'
+
+const DEFAULT_HINTS: Record<ErrorCode, string> = {
+  not_signed_in: 'Not signed in. Run start to sign in with ChatGPT.',
+  no_pending_login: 'There is no sign-in in progress. Run start first.',
+  pending_id_mismatch:
+    'That pending_id does not belong to the current sign-in. Use the pending_id from the latest start, or run start again.',
+  device_code_expired: 'The sign-in code expired. Run start again for a new code.',
+  device_login_unavailable:
+    'Device-code sign-in is turned off for this account. Ask the user to enable "device code authorization for Codex" in ChatGPT Settings > Security (workspace admins: workspace permissions), or use start --method browser.',
+  access_denied: 'The sign-in was declined. Run start again if the user wants to retry.',
+  state_mismatch:
+    'That URL does not belong to the current browser sign-in. Ask the user for the URL of the latest attempt, or run start --method browser again.',
+  refresh_token_expired: RELOGIN,
+  refresh_token_reused: RELOGIN,
+  refresh_token_invalidated: RELOGIN,
+  reauth_required: RELOGIN,
+  rate_limited: 'The server is rate limiting requests. Wait retry_after_s seconds, then try again.',
+  usage_limit_reached:
+    'The subscription usage limit is reached. It resets at resets_at; until then the models will refuse requests.',
+  upstream_error: 'The OpenAI service answered with an error. Try again in a moment.',
+  upstream_rejected: 'The OpenAI service refused the request; the error says why.',
+  model_not_available: 'Run models to list the models this account can use.',
+  timeout:
+    'The request timed out. Check the network, or raise CHATGPT_CODEX_TIMEOUT_MS, then try again.',
+  network_error: 'Could not reach the OpenAI service. Check the network connection and try again.',
+  invalid_response: 'The OpenAI service sent a response this tool does not understand. Try again later.',
+  state_corrupt:
+    'A state file is unreadable. It has been kept as it is; run logout to move it aside, then start to sign in again.',
+  state_unsafe:
+    'The state directory is not safe to use (a symlink, or owned by another user). Fix or remove it, or set CHATGPT_CODEX_HOME to another directory.',
+  lock_timeout:
+    'Another process is holding the state lock. Try again in a few seconds; run doctor if it persists.',
+  account_mismatch:
+    'The tokens returned belong to a different ChatGPT account; nothing was changed. Run logout, then start, to switch accounts.',
+  codex_api_key_mode:
+    'The Codex CLI is signed in with an API key, which this tool does not overwrite. Run `codex logout` first, or unset CHATGPT_CODEX_STORE.',
+  listener_failed: 'The local sign-in listener failed. Use the paste fallback (callback --url) or the device method.',
+  gateway_not_running: 'The gateway is not running. Start it with serve --detach.',
+  invalid_argument: 'Run with --help to see the usage.',
+  invalid_config: 'Fix the environment variable named in the error, then try again.',
+  internal_error: 'This is a bug in chatgpt-codex-onboarding. Run doctor and report the error.',
+}
+
+/**
+ * Turns anything thrown into a {@link Failure}. Unknown errors become `internal_error` with a
+ * scrubbed message and never a stack trace: output goes straight into an LLM transcript.
+ */
+export function toFailure(err: unknown): Failure {
+  if (err instanceof SkillError) {
+    const extra: FailureExtra = {}
+    for (const [k, v] of Object.entries(err.extra)) {
+      if (v !== undefined) extra[k] = typeof v === 'string' ? redact(v) : v
+    }
+    return {
+      ok: false,
+      error: redact(err.message),
+      code: err.code,
+      hint: err.hint,
+      retryable: err.retryable,
+      ...extra,
+    }
+  }
+  const message = err instanceof Error ? err.message : String(err)
+  return {
+    ok: false,
+    error: redact(`Unexpected error: ${message}`),
+    code: 'internal_error',
+    hint: DEFAULT_HINTS.internal_error,
+    retryable: false,
+  }
+}
+
+/** Runs an operation and returns its result or its failure; never throws. */
+export async function settle<T extends object>(fn: () => Promise<T>): Promise<Result<T>> {
+  try {
+    return { ok: true, ...(await fn()) } as Success<T>
+  } catch (err) {
+    return toFailure(err)
+  }
+}

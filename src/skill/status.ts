@@ -1,0 +1,56 @@
+/**
+ * `status`: what the user's sign-in looks like right now, from disk only. No network request,
+ * no token in the output.
+ */
+import type { Ctx } from '../context.js'
+import { isFresh } from '../auth/session.js'
+import type { FixNote } from '../store/fsafe.js'
+import { openStore } from '../store/credentials.js'
+import { pendingStore } from '../store/pending.js'
+import { accountView, devicePendingView, iso, tokenExpiry } from './views.js'
+
+export async function status(ctx: Ctx) {
+  const fixes: FixNote[] = []
+  const now = ctx.now()
+  const store = await openStore(ctx)
+  const creds = await store.read(fixes)
+  const pending = await pendingStore(ctx).read(fixes)
+
+  const base = {
+    state_dir: ctx.config.home,
+    store: { kind: store.kind, path: store.path },
+    ...(fixes.length ? { fixed_permissions: fixes } : {}),
+  }
+  if (creds?.reauth) {
+    return {
+      status: 'reauth_required' as const,
+      reason: creds.reauth.code,
+      account: accountView(creds),
+      hint: 'The sign-in has ended. Run logout, then start, to sign in again.',
+      ...base,
+    }
+  }
+  if (creds) {
+    return {
+      status: 'connected' as const,
+      account: accountView(creds),
+      ...tokenExpiry(creds, now),
+      will_refresh_on_next_use: !isFresh(creds, now),
+      last_refresh: iso(creds.last_refresh),
+      ...base,
+    }
+  }
+  if (pending && pending.expires_at > now) {
+    const view =
+      pending.method === 'device'
+        ? devicePendingView(pending, now)
+        : (await import('./browser.js')).browserPendingView(pending)
+    return { ...view, ...base }
+  }
+  return {
+    status: 'disconnected' as const,
+    ...(pending ? { pending_expired_at: iso(pending.expires_at) } : {}),
+    hint: 'Not signed in. Run start to sign in with ChatGPT.',
+    ...base,
+  }
+}

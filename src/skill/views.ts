@@ -1,0 +1,36 @@
+/** Result fragments shared by several operations. Never include a token here. */
+import type { Credentials, Pending } from '../store/schemas.js'
+
+export const iso = (ms: number | null | undefined) => (ms == null ? null : new Date(ms).toISOString())
+
+export function accountView(c: Credentials) {
+  return { email: c.account.email, plan: c.account.plan, account_id: c.account.account_id }
+}
+
+export function tokenExpiry(c: Credentials, now: number) {
+  return {
+    access_token_expires_at: iso(c.access_expires_at),
+    access_token_expires_in_s:
+      c.access_expires_at == null ? null : Math.round((c.access_expires_at - now) / 1000),
+  }
+}
+
+export const RELOAD_MESSAGE =
+  'Tell the user: signed in to ChatGPT. Reload the web page (or reopen /model) so the new openai-codex/* models show in the model picker. Then run verify to prove a model answers.'
+
+export function devicePendingView(p: Extract<Pending, { method: 'device' }>, now: number) {
+  const wait = p.last_poll_at == null ? 0 : Math.max(0, p.last_poll_at + p.interval_s * 1000 - now)
+  return {
+    status: 'pending' as const,
+    method: 'device' as const,
+    verification_url: p.verification_url,
+    user_code: p.user_code,
+    pending_id: p.pending_id,
+    expires_at: iso(p.expires_at),
+    poll_after_s: Math.ceil(wait / 1000),
+    instructions:
+      `Give the user two things, separately: the page ${p.verification_url} and the one-time code ${p.user_code}. ` +
+      'Ask them to open the page, sign in to ChatGPT, type the code, approve, and then tell you they approved. ' +
+      'Do not poll until they say so, do not put the code into the URL, and call poll once per reply.',
+  }
+}

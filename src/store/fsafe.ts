@@ -1,0 +1,62 @@
+/**
+ * Safe file-system primitives for the state directory: no symlinks followed, no foreign owner,
+ * permissions tightened (and reported) rather than trusted.
+ */
+import { chmod, lstat, mkdir, readFile } from 'node:fs/promises'
+import { SkillError } from '../result.js'
+
+/** A permission repair made on the way, reported in results so nothing changes silently. */
+export interface FixNote {
+  path: string
+  from: string
+  to: string
+}
+
+const octal = (mode: number) => (mode & 0o777).toString(8).padStart(4, '0')
+
+function unsafe(path: string, why: string): SkillError {
+  return new SkillError('state_unsafe', `Refusing to use ${path}: ${why}`, { extra: { path } })
+}
+
+/**
+ * Creates the directory (0700) if needed, refuses a symlink or a directory owned by someone
+ * else, and tightens group/world bits to 0700.
+ */
+export async function ensureDir(dir: string, fixes: FixNote[] = []): Promise<FixNote[]> {
+  await mkdir(dir, { recursive: true, mode: 0o700 })
+  const st = await lstat(dir)
+  if (st.isSymbolicLink()) throw unsafe(dir, 'it is a symbolic link')
+  if (!st.isDirectory()) throw unsafe(dir, 'it is not a directory')
+  if (typeof process.getuid === 'function' && st.uid !== process.getuid()) {
+    throw unsafe(dir, `it is owned by uid ${st.uid}, not by the current user`)
+  }
+  if ((st.mode & 0o077) !== 0) {
+    await chmod(dir, 0o700)
+    fixes.push({ path: dir, from: octal(st.mode), to: '0700' })
+  }
+  return fixes
+}
+
+/**
+ * Reads a state file. Missing -> undefined. A symlink is refused (it could point anywhere), a
+ * file with group/world bits is tightened to 0600 and reported.
+ */
+export async function readPrivate(path: string, fixes: FixNote[] = []): Promise<string | undefined> {
+  let st
+  try {
+    st = await lstat(path)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw err
+  }
+  if (st.isSymbolicLink()) throw unsafe(path, 'it is a symbolic link; state files must be regular files')
+  if (!st.isFile()) throw unsafe(path, 'it is not a regular file')
+  if (typeof process.getuid === 'function' && st.uid !== process.getuid()) {
+    throw unsafe(path, `it is owned by uid ${st.uid}, not by the current user`)
+  }
+  if ((st.mode & 0o077) !== 0) {
+    await chmod(path, 0o600)
+    fixes.push({ path, from: octal(st.mode), to: '0600' })
+  }
+  return readFile(path, 'utf8')
+}

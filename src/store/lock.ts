@@ -1,0 +1,52 @@
+/**
+ * Cross-process lock around read-modify-write of state. proper-lockfile keeps the lock fresh
+ * while held (mtime updates) and treats one older than `staleMs` as abandoned, so a holder
+ * killed with SIGKILL blocks others for at most `staleMs`. Waiting is bounded by `waitMs`.
+ */
+import { SkillError } from '../result.js'
+
+export interface LockOptions {
+  staleMs: number
+  waitMs: number
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+/**
+ * Runs `fn` while holding the lock on `target` (a `<target>.lock` directory is created).
+ * @throws SkillError `lock_timeout` when the lock cannot be had within `waitMs`.
+ */
+export async function withLock<T>(target: string, opts: LockOptions, fn: () => Promise<T>): Promise<T> {
+  // Loaded on first use: read-only commands never pay for the lock library.
+  const { default: lockfile } = await import('proper-lockfile')
+  const deadline = Date.now() + opts.waitMs
+  let release: () => Promise<void>
+  for (let attempt = 0; ; attempt++) {
+    try {
+      release = await lockfile.lock(target, {
+        realpath: false,
+        stale: opts.staleMs,
+        retries: 0,
+        // A compromised lock (our mtime updates stalled past `stale`) must not crash the
+        // process with an uncaught throw; the atomic write still leaves a valid file.
+        onCompromised: () => {},
+      })
+      break
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ELOCKED') throw err
+      if (Date.now() >= deadline) {
+        throw new SkillError(
+          'lock_timeout',
+          `Another process held the state lock for more than ${opts.waitMs} ms`,
+        )
+      }
+      // Jittered back-off: many processes waking at once would otherwise stampede.
+      await sleep(Math.min(200, 10 + attempt * 10) * (0.5 + Math.random()))
+    }
+  }
+  try {
+    return await fn()
+  } finally {
+    await release().catch(() => {})
+  }
+}

@@ -1,0 +1,31 @@
+/** The pending login (device or browser), kept between the short-lived start/poll processes. */
+import type { Ctx } from '../context.js'
+import { registerSecret } from '../redact.js'
+import { ensureDir, type FixNote } from './fsafe.js'
+import { readJson, removeFile, writeJson, moveAside } from './json-file.js'
+import { withLock } from './lock.js'
+import { statePaths } from './paths.js'
+import { Pending } from './schemas.js'
+
+export const pendingStore = (ctx: Ctx) => {
+  const p = statePaths(ctx.config.home)
+  const { lockStaleMs: staleMs, lockWaitMs: waitMs } = ctx.config
+  return {
+    path: p.pending,
+    async read(fixes?: FixNote[]): Promise<Pending | undefined> {
+      await ensureDir(p.home, fixes)
+      const pending = await readJson(p.pending, Pending, fixes)
+      if (pending?.method === 'device') registerSecret(pending.device_auth_id)
+      if (pending?.method === 'browser') registerSecret(pending.code_verifier)
+      return pending
+    },
+    async locked<T>(fn: () => Promise<T>): Promise<T> {
+      await ensureDir(p.home)
+      return withLock(p.pendingLock, { staleMs, waitMs }, fn)
+    },
+    write: (pending: Pending) => writeJson(p.pending, pending),
+    remove: () => removeFile(p.pending),
+    quarantine: () => moveAside(p.pending, ctx.now()),
+  }
+}
+export type PendingStore = ReturnType<typeof pendingStore>

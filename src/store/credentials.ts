@@ -47,7 +47,9 @@ export function fileStore(ctx: Ctx): CredentialStore {
       await ensureDir(p.home)
       return withLock(p.credentialsLock, { staleMs, waitMs }, fn)
     },
-    write: (creds) => writeJson(p.credentials, creds),
+    write: async (creds) => {
+      await writeJson(p.credentials, creds, { locked: true })
+    },
     remove: () => removeFile(p.credentials),
     quarantine: () => moveAside(p.credentials, ctx.now()),
   }

@@ -2,8 +2,8 @@
  * Typed state files: read = lstat-checked read + JSON + zod; write = write-file-atomic at 0600.
  * A file that fails validation is reported as `state_corrupt` and left exactly as it is.
  */
-import { rename, rm } from 'node:fs/promises'
-import { basename } from 'node:path'
+import { readdir, rename, rm } from 'node:fs/promises'
+import { basename, dirname, join } from 'node:path'
 import type { z } from 'zod'
 import { SkillError } from '../result.js'
 import { readPrivate, type FixNote } from './fsafe.js'
@@ -41,7 +41,10 @@ export async function readJson<S extends z.ZodType>(
     throw new SkillError(
       'state_corrupt',
       `The state file ${basename(path)} was written by a newer version (schema ${version}; this one reads ${SCHEMA_VERSION})`,
-      { hint: 'Upgrade chatgpt-codex-onboarding. The file has been kept as it is.', extra: { path } },
+      {
+        hint: 'Upgrade chatgpt-codex-onboarding. The file has been kept as it is.',
+        extra: { path },
+      },
     )
   }
   const parsed = schema.safeParse(data)
@@ -52,11 +55,39 @@ export async function readJson<S extends z.ZodType>(
   return parsed.data
 }
 
-/** Atomically replaces a state file with mode 0600. The caller holds the state lock. */
-export async function writeJson(path: string, value: unknown): Promise<void> {
+/** Matches the temp names write-file-atomic gives `<file>` while writing: `<file>.<uint32>`. */
+export const isTempOf = (file: string, name: string) =>
+  name.startsWith(`${file}.`) && /^\d{1,10}$/.test(name.slice(file.length + 1))
+
+/**
+ * Removes temp files of `path` that an interrupted write left (a SIGKILL skips
+ * write-file-atomic's exit cleanup). Only safe while holding the file's lock: then no other
+ * writer of this file is running. Returns what was removed.
+ */
+async function sweepTemps(path: string): Promise<string[]> {
+  const dir = dirname(path)
+  const file = basename(path)
+  const names = await readdir(dir).catch(() => [] as string[])
+  const orphans = names.filter((n) => isTempOf(file, n)).map((n) => join(dir, n))
+  await Promise.all(orphans.map((o) => rm(o, { force: true })))
+  return orphans
+}
+
+/**
+ * Atomically replaces a state file with mode 0600. With `locked` (the caller holds this file's
+ * lock), temp files left by an interrupted earlier write are removed first; their paths are
+ * returned.
+ */
+export async function writeJson(
+  path: string,
+  value: unknown,
+  opts: { locked?: boolean } = {},
+): Promise<string[]> {
   // Loaded on first write: read-only commands (status, token) never pay for it.
   const { default: writeFileAtomic } = await import('write-file-atomic')
+  const swept = opts.locked ? await sweepTemps(path) : []
   await writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`, { mode: 0o600, fsync: true })
+  return swept
 }
 
 /** Removes a state file; true when something was removed. */

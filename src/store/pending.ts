@@ -23,7 +23,9 @@ export const pendingStore = (ctx: Ctx) => {
       await ensureDir(p.home)
       return withLock(p.pendingLock, { staleMs, waitMs }, fn)
     },
-    write: (pending: Pending) => writeJson(p.pending, pending),
+    write: async (pending: Pending) => {
+      await writeJson(p.pending, pending, { locked: true })
+    },
     remove: () => removeFile(p.pending),
     quarantine: () => moveAside(p.pending, ctx.now()),
   }

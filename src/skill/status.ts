@@ -5,9 +5,13 @@
 import type { Ctx } from '../context.js'
 import { isFresh } from '../auth/session.js'
 import type { FixNote } from '../store/fsafe.js'
+import { codexChatgptSignIn } from '../store/codex-auth.js'
 import { openStore } from '../store/credentials.js'
 import { pendingStore } from '../store/pending.js'
 import { accountView, devicePendingView, iso, tokenExpiry } from './views.js'
+
+const CODEX_SHARE_HINT =
+  'The Codex CLI is signed in to ChatGPT on this machine. Setting CHATGPT_CODEX_STORE=codex would share that one sign-in (codex and this tool then use one refresh-token lineage). Never copy its tokens into this tool.'
 
 export async function status(ctx: Ctx) {
   const fixes: FixNote[] = []
@@ -16,9 +20,12 @@ export async function status(ctx: Ctx) {
   const creds = await store.read(fixes)
   const pending = await pendingStore(ctx).read(fixes)
 
+  // Default store only: say that a signed-in Codex CLI could be shared (its mode, never a token).
+  const codex = store.kind === 'file' ? await codexChatgptSignIn(ctx.config.codexHome) : undefined
   const base = {
     state_dir: ctx.config.home,
     store: { kind: store.kind, path: store.path },
+    ...(codex ? { codex_cli: { signed_in: true, path: codex.path, hint: CODEX_SHARE_HINT } } : {}),
     ...(fixes.length ? { fixed_permissions: fixes } : {}),
   }
   if (creds?.reauth) {

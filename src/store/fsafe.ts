@@ -60,3 +60,25 @@ export async function readPrivate(path: string, fixes: FixNote[] = []): Promise<
   }
   return readFile(path, 'utf8')
 }
+
+/**
+ * Refuses to write `path` when it is a symlink, not a regular file, or owned by someone else.
+ * write-file-atomic resolves symlinks and writes to their target, and copies an existing file's
+ * owner, so this check has to happen before every write, not only on reads.
+ */
+export async function checkWritable(path: string): Promise<void> {
+  let st
+  try {
+    st = await lstat(path)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return
+    throw err
+  }
+  if (st.isSymbolicLink()) {
+    throw unsafe(path, 'it is a symbolic link; state files are never written through one')
+  }
+  if (!st.isFile()) throw unsafe(path, 'it is not a regular file')
+  if (typeof process.getuid === 'function' && st.uid !== process.getuid()) {
+    throw unsafe(path, `it is owned by uid ${st.uid}, not by the current user`)
+  }
+}

@@ -6,7 +6,7 @@ import { readdir, rename, rm } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import type { z } from 'zod'
 import { SkillError } from '../result.js'
-import { readPrivate, type FixNote } from './fsafe.js'
+import { checkWritable, readPrivate, type FixNote } from './fsafe.js'
 
 /** The newest state schema this build understands. */
 export const SCHEMA_VERSION = 1
@@ -85,6 +85,7 @@ export async function writeJson(
 ): Promise<string[]> {
   // Loaded on first write: read-only commands (status, token) never pay for it.
   const { default: writeFileAtomic } = await import('write-file-atomic')
+  await checkWritable(path)
   const swept = opts.locked ? await sweepTemps(path) : []
   await writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`, { mode: 0o600, fsync: true })
   return swept

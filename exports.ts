@@ -16,7 +16,7 @@ export { ERROR_CODES } from './src/result.js'
 type R = Promise<Result<Record<string, unknown>>>
 
 /** Signed in? Who, which plan, token expiry, pending login. Reads disk only; no request. */
-export const status = (): R => invoke('status', undefined)
+export const status = (opts?: Record<string, never>): R => invoke('status', opts)
 
 /**
  * Begins sign-in and returns the verification URL and user code (device method), or the
@@ -28,10 +28,17 @@ export const start = (opts?: { force?: boolean; method?: 'device' | 'browser' })
 export const poll = (opts?: { pending_id?: string }): R => invoke('poll', opts)
 
 /** Rotates the tokens now, under the cross-process lock. */
-export const refresh = (): R => invoke('refresh', undefined)
+export const refresh = (opts?: Record<string, never>): R => invoke('refresh', opts)
 
 /** Revokes (best effort) and removes the stored sign-in and any pending login. */
-export const logout = (): R => invoke('logout', undefined)
+export const logout = (opts?: Record<string, never>): R => invoke('logout', opts)
+
+/**
+ * Read-only health report: state file and directory modes, stale locks, clock skew, pending
+ * login age, schema versions, conflicting env vars, registry consistency. Each finding is
+ * `{id, severity, message, fix}`. No request unless `online` (one authenticated usage call).
+ */
+export const doctor = (opts?: { online?: boolean }): R => invoke('doctor', opts)
 
 function isMain(): boolean {
   const entry = process.argv[1]

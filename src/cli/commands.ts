@@ -49,6 +49,11 @@ export const COMMANDS: Record<string, Command> = {
     flags: {},
     load: async () => (await import('../skill/logout.js')).logout,
   },
+  doctor: {
+    summary: 'Read-only health report (modes, locks, clock skew, env, registry). No request unless --online.',
+    flags: { online: flag },
+    load: async () => (await import('../skill/doctor.js')).doctor,
+  },
 }
 
 export { flag, pendingId, slug }

@@ -9,10 +9,35 @@
  */
 
 const known = new Set<string>()
+/** A piece of a known secret this long is scrubbed too: error snippets cut tokens mid-way. */
+const PIECE = 16
+/** Every PIECE-long window of every known secret. */
+const pieces = new Set<string>()
 
 /** Remember a secret so any later message that embeds it (or a 16+ char piece of it) is scrubbed. */
 export function registerSecret(value: string | undefined | null): void {
-  if (value && value.length >= 8) known.add(value)
+  if (!value || value.length < 8 || known.has(value)) return
+  known.add(value)
+  for (let i = 0; i + PIECE <= value.length; i++) pieces.add(value.slice(i, i + PIECE))
+}
+
+/** Masks every run of text made of windows of known secrets (at least PIECE characters long). */
+function scrubPieces(text: string): string {
+  if (pieces.size === 0 || text.length < PIECE) return text
+  let out = ''
+  let from = 0
+  let i = 0
+  while (i + PIECE <= text.length) {
+    if (!pieces.has(text.slice(i, i + PIECE))) {
+      i++
+      continue
+    }
+    let end = i + PIECE
+    while (end < text.length && pieces.has(text.slice(end + 1 - PIECE, end + 1))) end++
+    out += `${text.slice(from, i)}${MASK}`
+    from = i = end
+  }
+  return out + text.slice(from)
 }
 
 const MASK = '[redacted]'
@@ -42,6 +67,7 @@ export function redact(text: string): string {
   for (const secret of known) {
     if (out.includes(secret)) out = out.split(secret).join(MASK)
   }
+  out = scrubPieces(out)
   for (const re of PATTERNS) {
     out = out.replace(re, (match, name?: string, value?: string) => {
       if (typeof value === 'string' && typeof name === 'string' && /^[a-z_]+$/i.test(name)) {

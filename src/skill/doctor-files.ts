@@ -1,0 +1,194 @@
+/**
+ * `doctor`'s checks of the state files themselves: directory and file modes and owners, symlinks,
+ * content and schema version, locks, temp files. Pure functions of the {@link Snapshot}.
+ */
+import { basename } from 'node:path'
+import { SkillError } from '../result.js'
+import { credentialsOf, parseCodexAuth } from '../store/codex-auth.js'
+import { SCHEMA_VERSION } from '../store/json-file.js'
+import { Credentials, Pending } from '../store/schemas.js'
+import type { Check, Finding } from './doctor-checks.js'
+import type { Entry, Snapshot } from './doctor-snapshot.js'
+
+const octal = (mode: number) => mode.toString(8).padStart(4, '0')
+export const ago = (ms: number) => `${Math.round(ms / 1000)} s`
+
+const foreign = (s: Snapshot, e: Entry) =>
+  s.uid !== undefined && e.uid !== undefined && e.uid !== s.uid
+
+export const stateDir: Check = (s) => {
+  const { home } = s
+  if (home.kind === 'missing') {
+    return [
+      {
+        id: 'state_dir_missing',
+        severity: 'info',
+        message: `The state directory ${home.path} does not exist yet`,
+        fix: 'Nothing to do: start creates it.',
+      },
+    ]
+  }
+  const unsafe = (why: string): Finding => ({
+    id: 'state_dir_unsafe',
+    severity: 'error',
+    message: `The state directory ${home.path} ${why}; every command refuses it`,
+    fix: 'Remove or fix it, or set CHATGPT_CODEX_HOME to another directory.',
+  })
+  if (home.kind === 'symlink') return [unsafe('is a symbolic link')]
+  if (home.kind !== 'dir') return [unsafe('is not a directory')]
+  if (foreign(s, home)) return [unsafe(`is owned by uid ${home.uid}, not the current user`)]
+  if ((home.mode! & 0o077) !== 0) {
+    return [
+      {
+        id: 'state_dir_mode',
+        severity: 'warning',
+        message: `The state directory ${home.path} has mode ${octal(home.mode!)}; it should be 0700`,
+        fix: `chmod 700 ${home.path} (the next command that reads state does it and reports it).`,
+      },
+    ]
+  }
+  return []
+}
+
+export const fileModes: Check = (s) =>
+  Object.values(s.files).flatMap((f): Finding[] => {
+    const name = basename(f.path)
+    const unsafe = (why: string): Finding[] => [
+      {
+        id: 'state_file_unsafe',
+        severity: 'error',
+        message: `${f.path} ${why}; it is refused, never followed`,
+        fix: `Remove ${f.path} (or replace it with a regular file), then run start.`,
+      },
+    ]
+    if (f.kind === 'missing' || f.kind === 'file') {
+      if (f.kind === 'file' && foreign(s, f)) return unsafe(`is owned by uid ${f.uid}`)
+      if (f.kind === 'file' && (f.mode! & 0o077) !== 0) {
+        return [
+          {
+            id: 'state_file_mode',
+            severity: 'warning',
+            message: `${name} has mode ${octal(f.mode!)}; it should be 0600`,
+            fix: `chmod 600 ${f.path} (the next command that reads it does it and reports it).`,
+          },
+        ]
+      }
+      return []
+    }
+    return unsafe(f.kind === 'symlink' ? 'is a symbolic link' : 'is not a regular file')
+  })
+
+/** Parses a state file's text: the value, or why it cannot be used. */
+function parseState<T>(
+  e: Entry,
+  schema: { safeParse(v: unknown): { success: boolean; data?: T } },
+) {
+  if (e.text === undefined) return { value: undefined }
+  if (e.text.trim() === '') return { problem: 'is empty' }
+  let data: unknown
+  try {
+    data = JSON.parse(e.text)
+  } catch {
+    return { problem: 'is not valid JSON (truncated or edited?)' }
+  }
+  const version = (data as { schemaVersion?: unknown } | null)?.schemaVersion
+  if (typeof version === 'number' && version > SCHEMA_VERSION) return { newer: version }
+  const parsed = schema.safeParse(data)
+  return parsed.success
+    ? { value: parsed.data as T, version }
+    : { problem: 'does not have the expected shape' }
+}
+
+type Parsed<T> =
+  { value: T | undefined; version?: unknown } | { problem: string } | { newer: number }
+
+/** The Codex CLI's auth.json (CHATGPT_CODEX_STORE=codex) has its own shape and no schemaVersion. */
+function parseCodex(e: Entry): Parsed<Credentials> {
+  if (e.text === undefined) return { value: undefined }
+  try {
+    return { value: credentialsOf(e.path, parseCodexAuth(e.path, e.text)), version: undefined }
+  } catch (err) {
+    const apiKey = err instanceof SkillError && err.code === 'codex_api_key_mode'
+    return {
+      problem: apiKey
+        ? 'holds an API key or other non-ChatGPT credentials, which this tool leaves alone'
+        : 'is not a Codex CLI auth.json this tool can read',
+    }
+  }
+}
+
+export const readCredentials = (s: Snapshot): Parsed<Credentials> =>
+  s.ctx.config.store === 'codex'
+    ? parseCodex(s.files.credentials)
+    : parseState<Credentials>(s.files.credentials, Credentials)
+export const readPending = (s: Snapshot) => parseState<Pending>(s.files.pending, Pending)
+
+export const schema: Check = (s) =>
+  (
+    [
+      [s.files.credentials, readCredentials(s)],
+      [s.files.pending, readPending(s)],
+    ] as const
+  ).flatMap(([f, r]): Finding[] => {
+    const name = basename(f.path)
+    if ('newer' in r) {
+      return [
+        {
+          id: 'state_schema_newer',
+          severity: 'error',
+          message: `${name} has schema version ${r.newer}; this build reads up to ${SCHEMA_VERSION}`,
+          fix: 'Upgrade chatgpt-codex-onboarding; the file is kept as it is.',
+        },
+      ]
+    }
+    if ('problem' in r) {
+      return [
+        {
+          id: 'state_file_corrupt',
+          severity: 'error',
+          message: `${name} ${r.problem}`,
+          fix: 'Run logout (it moves the file aside, never deletes it), then start to sign in again.',
+        },
+      ]
+    }
+    if (r.value === undefined || r.version === undefined) return []
+    return [
+      {
+        id: 'schema_version',
+        severity: 'info',
+        message: `${name}: schema version ${String(r.version)} (this build reads up to ${SCHEMA_VERSION})`,
+        fix: null,
+      },
+    ]
+  })
+
+export const locks: Check = (s) =>
+  s.locks.map((l): Finding => {
+    const age = s.now - (l.mtimeMs ?? s.now)
+    const stale = age > s.ctx.config.lockStaleMs
+    return stale
+      ? {
+          id: 'stale_lock',
+          severity: 'warning',
+          message: `${l.path} was last refreshed ${ago(age)} ago (stale after ${s.ctx.config.lockStaleMs} ms): its holder stopped without releasing it`,
+          fix: `Nothing is required: the next call takes it over. To clear it now: rmdir ${l.path}`,
+        }
+      : {
+          id: 'lock_held',
+          severity: 'info',
+          message: `${l.path} is held by a running process (refreshed ${ago(age)} ago)`,
+          fix: null,
+        }
+  })
+
+export const tempFiles: Check = (s) =>
+  s.tempFiles.length === 0
+    ? []
+    : [
+        {
+          id: 'temp_files',
+          severity: 'warning',
+          message: `${s.tempFiles.length} temporary file(s) left by an interrupted write: ${s.tempFiles.map((f) => basename(f)).join(', ')}`,
+          fix: 'Nothing is required: the next write of that file removes them.',
+        },
+      ]

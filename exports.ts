@@ -40,6 +40,27 @@ export const logout = (opts?: Record<string, never>): R => invoke('logout', opts
  */
 export const doctor = (opts?: { online?: boolean }): R => invoke('doctor', opts)
 
+/**
+ * The `openai-codex/*` models this sign-in can use: `{source: live|cache|fallback, fetched_at,
+ * stale, models[{id, slug, display_name, context_window, reasoning_levels, default_reasoning,
+ * input}]}`. Cached 300 s per account; `force` makes one request. Keeps the model registry
+ * (and opted-in host files) in step.
+ */
+export const models = (opts?: { force?: boolean }): R => invoke('models', opts)
+
+/**
+ * Plan, limit windows labelled by length ("5h", "weekly") with used_percent and resets_at, and
+ * credits. Cached 60 s per account; `force` makes one request.
+ */
+export const usage = (opts?: { force?: boolean }): R => invoke('usage', opts)
+
+/**
+ * Credential helper for HOST processes (the registry's credential command): `{token,
+ * expires_at, account_id, headers}`, refreshed under the lock when near expiry. The only
+ * function whose result carries a token: never call it from a chat or print its result.
+ */
+export const token = (opts?: { format?: 'json' | 'raw' | 'openclaw-exec' }): R => invoke('token', opts)
+
 function isMain(): boolean {
   const entry = process.argv[1]
   if (!entry) return false

@@ -25,6 +25,10 @@ export interface Config {
   lockWaitMs: number
   registryDir: string
   hosts: ('pi' | 'openclaw')[]
+  /** pi's agent directory (`PI_CODING_AGENT_DIR`, default `~/.pi/agent`); the pi adapter writes its models.json. */
+  piAgentDir: string
+  /** OpenClaw's config file (`OPENCLAW_CONFIG_PATH`, else `$OPENCLAW_STATE_DIR/openclaw.json`, default `~/.openclaw/openclaw.json`). */
+  openclawConfigPath: string
   store: 'file' | 'codex'
   codexHome: string
   userHome: string
@@ -133,6 +137,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     lockWaitMs: e.CHATGPT_CODEX_LOCK_WAIT_MS ?? lockStaleMs + timeoutMs,
     registryDir: absolute('CHATGPT_CODEX_REGISTRY_DIR', join(home, 'registry')),
     hosts: e.CHATGPT_CODEX_HOSTS ?? [],
+    piAgentDir: absolute('PI_CODING_AGENT_DIR', join(userHome, '.pi', 'agent')),
+    openclawConfigPath: absolute(
+      'OPENCLAW_CONFIG_PATH',
+      join(absolute('OPENCLAW_STATE_DIR', join(userHome, '.openclaw')), 'openclaw.json'),
+    ),
     store: e.CHATGPT_CODEX_STORE ?? 'file',
     codexHome: absolute('CODEX_HOME', join(userHome, '.codex')),
     userHome,

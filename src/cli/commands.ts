@@ -21,6 +21,8 @@ export interface Command {
   flags: Record<string, z.ZodType>
   /** Map of kebab-case flag -> option name passed to the operation. */
   load: () => Promise<(ctx: Ctx, opts: Record<string, unknown>) => Promise<object>>
+  /** Optional non-JSON rendering of a success (the `token` helper's raw formats). */
+  render?: () => Promise<(result: Record<string, unknown>, opts: Record<string, unknown>) => string | undefined>
 }
 
 export const COMMANDS: Record<string, Command> = {
@@ -53,6 +55,23 @@ export const COMMANDS: Record<string, Command> = {
     summary: 'Read-only health report (modes, locks, clock skew, env, registry). No request unless --online.',
     flags: { online: flag },
     load: async () => (await import('../skill/doctor.js')).doctor,
+  },
+  models: {
+    summary: 'The openai-codex/* models this sign-in can use (cached 300 s; --force asks the server). Updates the registry.',
+    flags: { force: flag },
+    load: async () => (await import('../skill/models.js')).models,
+  },
+  usage: {
+    summary: 'Plan, usage windows ("5h", "weekly") and credits (cached 60 s; --force asks the server).',
+    flags: { force: flag },
+    load: async () => (await import('../skill/usage.js')).usage,
+  },
+  token: {
+    summary:
+      'Credential helper FOR HOST PROCESSES ONLY: prints a bearer token. Never run it in a chat. --format raw|openclaw-exec for hosts.',
+    flags: { format: z.enum(['json', 'raw', 'openclaw-exec']).optional() },
+    load: async () => (await import('../skill/token.js')).token,
+    render: async () => (await import('../skill/token.js')).renderToken,
   },
 }
 

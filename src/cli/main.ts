@@ -47,5 +47,11 @@ export async function main(argv: string[]): Promise<number> {
     return 0
   }
   const result = await invoke(parsed.fn, parsed.opts, true)
+  const render = result.ok ? await COMMANDS[parsed.fn]?.render?.() : undefined
+  const text = render?.(result, parsed.opts)
+  if (text !== undefined) {
+    process.stdout.write(text)
+    return 0
+  }
   return emit(result, parsed.pretty, result.ok ? 0 : 1)
 }

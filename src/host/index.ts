@@ -1,24 +1,94 @@
 /**
- * What the rest of the tool tells the host side when the sign-in changes. The registry and the
- * host adapters (pi, openclaw) hang off these two calls.
+ * What the rest of the tool tells the host side when the sign-in or the catalog changes. The
+ * registry and the opt-in host adapters (pi, openclaw) hang off these calls.
  */
 import type { Ctx } from '../context.js'
+import { toFailure } from '../result.js'
 import type { Credentials } from '../store/schemas.js'
+import type { ModelView } from '../backend/models.js'
+import type { HostFileReport } from './host-file.js'
+import type { RegistryModel, RegistryReport, RegistryState } from './registry.js'
 
 /** A summary of what registration wrote, for the operation's result. */
 export interface HostReport {
   registry?: string
   models?: string[]
-  hosts?: Record<string, unknown>
+  /** Where the catalog came from at registration (live, cache, fallback). */
+  models_source?: string
+  /** Marker version after this change; `registry_changed` false when nothing was rewritten. */
+  registry_version?: number
+  registry_changed?: boolean
+  hosts?: Record<string, HostFileReport>
   warnings?: string[]
 }
 
-/** Called after a sign-in stores credentials. Never throws: registration is best effort. */
-export async function onSignedIn(_ctx: Ctx, _creds: Credentials): Promise<HostReport> {
-  return {}
+const warn = (err: unknown) => toFailure(err).error
+
+/**
+ * Writes the registry and, for each host in `CHATGPT_CODEX_HOSTS`, that host's file. `models`
+ * null = signed out / reauth (no models anywhere). Never throws.
+ */
+export async function publish(
+  ctx: Ctx,
+  state: RegistryState,
+  views: ModelView[] | null,
+): Promise<HostReport> {
+  const report: HostReport = {}
+  const warnings: string[] = []
+  let models: RegistryModel[] | null = null
+  try {
+    const { registryModel, writeRegistry } = await import('./registry.js')
+    models = views === null ? null : views.map(registryModel)
+    const r: RegistryReport = await writeRegistry(ctx, state, models ?? [])
+    Object.assign(report, {
+      registry: r.path,
+      models: r.models,
+      registry_version: r.version,
+      registry_changed: r.changed,
+    })
+  } catch (err) {
+    warnings.push(`registry: ${warn(err)}`)
+  }
+  for (const host of ctx.config.hosts) {
+    try {
+      const mod = host === 'pi' ? await import('./pi.js') : await import('./openclaw.js')
+      const sync = 'syncPi' in mod ? mod.syncPi : mod.syncOpenclaw
+      const r = await sync(ctx, models)
+      report.hosts = { ...report.hosts, [host]: r }
+      if (r.action === 'skipped') warnings.push(`${host}: ${r.path} not updated: ${r.reason}`)
+    } catch (err) {
+      warnings.push(`${host}: ${warn(err)}`)
+    }
+  }
+  return warnings.length ? { ...report, warnings } : report
+}
+
+/** Called after a sign-in stores credentials: fetch the catalog, register it. Never throws. */
+export async function onSignedIn(ctx: Ctx, _creds: Credentials): Promise<HostReport> {
+  try {
+    const { loadCatalog, visibleModels } = await import('../backend/models.js')
+    const cat = await loadCatalog(ctx, { force: true })
+    const report = await publish(ctx, 'signed-in', visibleModels(cat.models))
+    return { ...report, models_source: cat.source }
+  } catch (err) {
+    return { warnings: [`models: ${warn(err)}`] }
+  }
 }
 
 /** Called after logout removed the credentials. Never throws. */
-export async function onSignedOut(_ctx: Ctx): Promise<HostReport> {
-  return {}
+export async function onSignedOut(ctx: Ctx): Promise<HostReport> {
+  return publish(ctx, 'signed-out', null)
+}
+
+const DEAD = new Set([
+  'refresh_token_expired',
+  'refresh_token_reused',
+  'refresh_token_invalidated',
+  'reauth_required',
+])
+
+/** After a failure: a dead sign-in takes the models out of every picker. Never throws. */
+export async function onFailure(ctx: Ctx, err: unknown): Promise<void> {
+  const code = (err as { code?: unknown })?.code
+  if (typeof code === 'string' && DEAD.has(code)) await publish(ctx, 'reauth_required', null)
 }

@@ -9,6 +9,7 @@ import { codexChatgptSignIn } from '../store/codex-auth.js'
 import { openStore } from '../store/credentials.js'
 import { pendingStore } from '../store/pending.js'
 import { accountView, devicePendingView, iso, tokenExpiry } from './views.js'
+import { readRegistry, registryPaths } from '../host/registry.js'
 
 const CODEX_SHARE_HINT =
   'The Codex CLI is signed in to ChatGPT on this machine. Setting CHATGPT_CODEX_STORE=codex would share that one sign-in (codex and this tool then use one refresh-token lineage). Never copy its tokens into this tool.'
@@ -22,8 +23,16 @@ export async function status(ctx: Ctx) {
 
   // Default store only: say that a signed-in Codex CLI could be shared (its mode, never a token).
   const codex = store.kind === 'file' ? await codexChatgptSignIn(ctx.config.codexHome) : undefined
+  // The registry as hosts see it, from disk (no request).
+  const reg = await readRegistry(ctx)
   const base = {
     state_dir: ctx.config.home,
+    registry: {
+      path: registryPaths(ctx).provider,
+      state: reg?.provider.state ?? null,
+      models: reg?.models.map((m) => m.id) ?? [],
+      updated_at: reg?.provider.updatedAt ?? null,
+    },
     store: { kind: store.kind, path: store.path },
     ...(codex ? { codex_cli: { signed_in: true, path: codex.path, hint: CODEX_SHARE_HINT } } : {}),
     ...(fixes.length ? { fixed_permissions: fixes } : {}),

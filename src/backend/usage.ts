@@ -1,0 +1,159 @@
+/**
+ * Subscription usage (protocol.md §8.1): `GET {backend}/wham/usage`, normalised so windows are
+ * named by their length ("5h", "weekly"), cached per account for 60 s.
+ */
+import { z } from 'zod'
+import type { Ctx } from '../context.js'
+import { parseJson, type HttpResponse } from '../http.js'
+import { requireCredentials } from '../auth/session.js'
+import { openStore } from '../store/credentials.js'
+import { readCache, writeCache } from './cache.js'
+import { authedGet } from './get.js'
+
+export const USAGE_TTL_MS = 60_000
+
+const Window = z
+  .looseObject({
+    used_percent: z.number(),
+    limit_window_seconds: z.number().nullish(),
+    reset_after_seconds: z.number().nullish(),
+    reset_at: z.number().nullish(),
+  })
+  .nullish()
+const RateLimit = z
+  .looseObject({
+    allowed: z.boolean().nullish(),
+    limit_reached: z.boolean().nullish(),
+    primary_window: Window,
+    secondary_window: Window,
+  })
+  .nullish()
+const UsageBody = z.looseObject({
+  plan_type: z.string().nullish(),
+  rate_limit: RateLimit,
+  credits: z
+    .looseObject({
+      has_credits: z.boolean(),
+      unlimited: z.boolean(),
+      balance: z.string().nullish(),
+    })
+    .nullish(),
+  additional_rate_limits: z
+    .array(
+      z.looseObject({
+        limit_name: z.string().nullish(),
+        metered_feature: z.string().nullish(),
+        rate_limit: RateLimit,
+      }),
+    )
+    .nullish(),
+})
+
+export const UsageWindow = z.object({
+  label: z.string(),
+  used_percent: z.number(),
+  window_minutes: z.number().nullable(),
+  resets_at: z.string().nullable(),
+})
+export const UsageView = z.object({
+  plan: z.string().nullable(),
+  limit_reached: z.boolean(),
+  windows: z.array(UsageWindow),
+  credits: z.object({
+    has_credits: z.boolean(),
+    unlimited: z.boolean(),
+    balance: z.string().nullable(),
+  }),
+  /** Metered features with their own limits (`additional_rate_limits`), same window shape. */
+  other_limits: z.array(
+    z.object({ name: z.string(), limit_reached: z.boolean(), windows: z.array(UsageWindow) }),
+  ),
+})
+export type UsageView = z.infer<typeof UsageView>
+
+/** "5h", "weekly", "1d", "30m": the window's length, which is what people call it. */
+export function windowLabel(minutes: number | null): string {
+  if (minutes === null) return 'unknown-length'
+  if (minutes === 7 * 1440) return 'weekly'
+  if (minutes % 1440 === 0) return `${minutes / 1440}d`
+  if (minutes % 60 === 0) return `${minutes / 60}h`
+  return `${minutes}m`
+}
+
+type RawLimit = z.infer<typeof RateLimit>
+
+function windows(rl: RawLimit, now: number): z.infer<typeof UsageWindow>[] {
+  return [rl?.primary_window, rl?.secondary_window].flatMap((w) => {
+    if (!w) return []
+    // §8.1: window_minutes = ceil(seconds / 60); a value <= 0 means unknown.
+    const secs = w.limit_window_seconds ?? 0
+    const minutes = secs > 0 ? Math.ceil(secs / 60) : null
+    const resetMs =
+      w.reset_at != null
+        ? w.reset_at * 1000
+        : w.reset_after_seconds != null
+          ? now + w.reset_after_seconds * 1000
+          : null
+    return [
+      {
+        label: windowLabel(minutes),
+        used_percent: w.used_percent,
+        window_minutes: minutes,
+        resets_at: resetMs === null ? null : new Date(resetMs).toISOString(),
+      },
+    ]
+  })
+}
+
+/** Parses and normalises a usage response. */
+export function parseUsage(res: HttpResponse, now: number): UsageView {
+  const b = parseJson(res, UsageBody, 'The usage endpoint')
+  return {
+    plan: b.plan_type ?? null,
+    limit_reached: b.rate_limit?.limit_reached === true || b.rate_limit?.allowed === false,
+    windows: windows(b.rate_limit, now),
+    credits: {
+      has_credits: b.credits?.has_credits ?? false,
+      unlimited: b.credits?.unlimited ?? false,
+      balance: b.credits?.balance ?? null,
+    },
+    other_limits: (b.additional_rate_limits ?? []).map((a) => ({
+      name: a.limit_name ?? a.metered_feature ?? 'unnamed',
+      limit_reached: a.rate_limit?.limit_reached === true,
+      windows: windows(a.rate_limit, now),
+    })),
+  }
+}
+
+export interface Usage extends UsageView {
+  fetched_at: string
+  source: 'live' | 'cache'
+}
+
+/**
+ * Usage for the signed-in account: the cache if younger than 60 s (unless `force`), else one
+ * live request.
+ * @throws SkillError not_signed_in, rate_limited (retry_after_s), upstream_*, transport codes.
+ */
+export async function loadUsage(ctx: Ctx, opts: { force?: boolean } = {}): Promise<Usage> {
+  const store = await openStore(ctx)
+  const creds = await requireCredentials(store)
+  const account = creds.account.account_id
+  const now = ctx.now()
+  if (!opts.force) {
+    const cached = await readCache(ctx, 'usage', account, UsageView)
+    const age = cached ? now - cached.fetched_at : Infinity
+    if (cached && age >= 0 && age < USAGE_TTL_MS) {
+      return {
+        ...cached.data,
+        fetched_at: new Date(cached.fetched_at).toISOString(),
+        source: 'cache',
+      }
+    }
+  }
+  const { res } = await authedGet(ctx, store, '/wham/usage', 'The usage endpoint')
+  const fetchedAt = ctx.now()
+  const view = parseUsage(res, fetchedAt)
+  await writeCache(ctx, 'usage', account, view, fetchedAt)
+  return { ...view, fetched_at: new Date(fetchedAt).toISOString(), source: 'live' }
+}

@@ -1,0 +1,44 @@
+/**
+ * pi adapter (field-notes B3): the models go into `<pi agent dir>/models.json` as
+ * `providers["chatgpt-codex"]` with pi's own ChatGPT dialect (`openai-codex-responses`) and an
+ * `apiKey` that runs the credential helper (`!command`, stdout = the bare token). A provider id of
+ * our own, so pi's built-in `openai-codex` provider and its /login are left alone.
+ */
+import { join } from 'node:path'
+import type { Ctx } from '../context.js'
+import { credentialShell } from './credential.js'
+import { child, updateHostFile, type HostFileReport } from './host-file.js'
+import type { RegistryModel } from './registry.js'
+
+export const PI_PROVIDER_ID = 'chatgpt-codex'
+
+export const piModelsPath = (ctx: Ctx) => join(ctx.config.piAgentDir, 'models.json')
+
+/** Our provider entry in pi's format. */
+export function piProvider(ctx: Ctx, models: RegistryModel[]) {
+  return {
+    // pi appends /codex/responses itself (resolveCodexUrl).
+    baseUrl: ctx.config.backendUrl,
+    api: 'openai-codex-responses',
+    apiKey: `!${credentialShell(ctx, ['--format', 'raw'])}`,
+    models: models.map((m) => ({
+      id: m.upstreamModel,
+      name: m.displayName,
+      reasoning: m.reasoning,
+      input: m.input,
+      ...(m.contextWindow ? { contextWindow: m.contextWindow } : {}),
+      maxTokens: m.maxOutputTokens,
+    })),
+  }
+}
+
+/** Adds (models given) or removes (null) our provider in pi's models.json. */
+export function syncPi(ctx: Ctx, models: RegistryModel[] | null): Promise<HostFileReport> {
+  return updateHostFile(ctx, piModelsPath(ctx), models !== null, (doc) => {
+    const providers = child(doc, 'providers', models !== null)
+    if (!providers) return models === null || '"providers" in models.json is not an object'
+    if (models === null) delete providers[PI_PROVIDER_ID]
+    else providers[PI_PROVIDER_ID] = piProvider(ctx, models)
+    return true
+  })
+}

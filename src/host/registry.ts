@@ -1,0 +1,161 @@
+/**
+ * The neutral model registry (field-notes B9): `<registry>/providers/openai-codex.json`, which a
+ * host reads to fill its model picker, and `<registry>/models-changed`, a version counter a host
+ * can stat or watch to know when to reload. Holds no token: only the credential command.
+ */
+import { lstat, mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import { z } from 'zod'
+import type { Ctx } from '../context.js'
+import type { ModelView } from '../backend/models.js'
+import { SkillError } from '../result.js'
+import { readJson, writeJson } from '../store/json-file.js'
+import { withLock } from '../store/lock.js'
+import { credentialCommand, credentialEnv } from './credential.js'
+
+export const PROVIDER_ID = 'openai-codex'
+/** The Codex models' output limit (pi-ai's openai-codex list); the catalog does not carry one. */
+export const MAX_OUTPUT_TOKENS = 128_000
+
+export const RegistryModel = z.object({
+  id: z.string(),
+  upstreamModel: z.string(),
+  displayName: z.string(),
+  contextWindow: z.number().nullable(),
+  maxOutputTokens: z.number(),
+  input: z.array(z.enum(['text', 'image'])),
+  reasoning: z.boolean(),
+})
+export type RegistryModel = z.infer<typeof RegistryModel>
+
+export const RegistryState = z.enum(['signed-in', 'signed-out', 'reauth_required'])
+export type RegistryState = z.infer<typeof RegistryState>
+
+export const ProviderFile = z.object({
+  schemaVersion: z.literal(1),
+  provider: z.object({
+    id: z.string(),
+    displayName: z.string(),
+    api: z.string(),
+    dialect: z.string(),
+    baseUrl: z.string(),
+    headers: z.record(z.string(), z.string()),
+    credential: z.object({
+      type: z.literal('command'),
+      argv: z.array(z.string()),
+      env: z.record(z.string(), z.string()),
+      output: z.literal('json'),
+      cacheSeconds: z.number(),
+    }),
+    state: RegistryState,
+    updatedAt: z.string(),
+  }),
+  models: z.array(RegistryModel),
+})
+export type ProviderFile = z.infer<typeof ProviderFile>
+
+const Marker = z.object({ version: z.number().int().nonnegative(), updatedAt: z.string() })
+
+export function registryPaths(ctx: Ctx) {
+  const dir = ctx.config.registryDir
+  return {
+    dir,
+    provider: join(dir, 'providers', `${PROVIDER_ID}.json`),
+    marker: join(dir, 'models-changed'),
+    lock: join(dir, 'registry'),
+  }
+}
+
+/** A public model view in the registry's shape. */
+export function registryModel(m: ModelView): RegistryModel {
+  return {
+    id: m.id,
+    upstreamModel: m.slug,
+    displayName: m.display_name,
+    contextWindow: m.context_window,
+    maxOutputTokens: MAX_OUTPUT_TOKENS,
+    input: m.input.filter((i): i is 'text' | 'image' => i === 'text' || i === 'image'),
+    reasoning: m.reasoning_levels.length > 0,
+  }
+}
+
+/** Reads the provider file; undefined when absent or unreadable (status must not fail on it). */
+export async function readRegistry(ctx: Ctx): Promise<ProviderFile | undefined> {
+  try {
+    return await readJson(registryPaths(ctx).provider, ProviderFile)
+  } catch {
+    return undefined
+  }
+}
+
+/** Creates a directory without touching the mode of one that exists; refuses a symlink. */
+async function prepareDir(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: 0o700 })
+  const st = await lstat(dir)
+  if (st.isSymbolicLink() || !st.isDirectory()) {
+    throw new SkillError(
+      'state_unsafe',
+      `Refusing to use the registry directory ${dir}: not a plain directory`,
+    )
+  }
+}
+
+export interface RegistryReport {
+  path: string
+  marker: string
+  /** True when the provider file changed (and the marker was bumped). */
+  changed: boolean
+  version: number
+  state: RegistryState
+  models: string[]
+}
+
+/**
+ * Writes the provider file when its content (state or models) differs from what is on disk, and
+ * then bumps the marker. Idempotent: the same catalog twice writes nothing the second time.
+ */
+export async function writeRegistry(
+  ctx: Ctx,
+  state: RegistryState,
+  models: RegistryModel[],
+): Promise<RegistryReport> {
+  const p = registryPaths(ctx)
+  await prepareDir(join(p.dir, 'providers'))
+  const { lockStaleMs: staleMs, lockWaitMs: waitMs } = ctx.config
+  return withLock(p.lock, { staleMs, waitMs }, async () => {
+    const old = await readRegistry(ctx)
+    const marker = await readJson(p.marker, Marker).catch(() => undefined)
+    const doc: ProviderFile = {
+      schemaVersion: 1,
+      provider: {
+        id: PROVIDER_ID,
+        displayName: 'ChatGPT (Codex subscription)',
+        api: 'openai-responses',
+        dialect: 'chatgpt-codex',
+        baseUrl: `${ctx.config.backendUrl}/codex`,
+        headers: { originator: ctx.config.originator },
+        credential: {
+          type: 'command',
+          argv: credentialCommand(ctx),
+          env: credentialEnv(ctx),
+          output: 'json',
+          cacheSeconds: 300,
+        },
+        state,
+        updatedAt: new Date(ctx.now()).toISOString(),
+      },
+      models,
+    }
+    const same =
+      old !== undefined &&
+      JSON.stringify({ ...old.provider, updatedAt: '' }) ===
+        JSON.stringify({ ...doc.provider, updatedAt: '' }) &&
+      JSON.stringify(old.models) === JSON.stringify(doc.models)
+    const base = { path: p.provider, marker: p.marker, state, models: models.map((m) => m.id) }
+    if (same && marker) return { ...base, changed: false, version: marker.version }
+    if (!same) await writeJson(p.provider, doc, { locked: true })
+    const version = (marker?.version ?? 0) + 1
+    await writeJson(p.marker, { version, updatedAt: doc.provider.updatedAt }, { locked: true })
+    return { ...base, changed: true, version }
+  })
+}

@@ -1,0 +1,49 @@
+/**
+ * `token`: the credential helper hosts run (the registry's credential command). The ONE output
+ * of this tool that carries a token; meant for host processes, never for a chat transcript.
+ * Non-interactive: refreshes under the lock when the token is within 5 minutes of expiry, and
+ * fails with a JSON error (exit 1) when signed out.
+ */
+import type { Ctx } from '../context.js'
+import { freshCredentials } from '../auth/session.js'
+import { onFailure } from '../host/index.js'
+import { openStore } from '../store/credentials.js'
+import { iso } from './views.js'
+
+export interface TokenOptions {
+  /** `json` (default), `raw` (the bare token: pi's `!command`), `openclaw-exec` (exec protocol). */
+  format?: 'json' | 'raw' | 'openclaw-exec'
+}
+
+export async function token(ctx: Ctx, _opts: TokenOptions = {}) {
+  const store = await openStore(ctx)
+  let creds
+  try {
+    ;({ creds } = await freshCredentials(ctx, store))
+  } catch (err) {
+    await onFailure(ctx, err)
+    throw err
+  }
+  const account_id = creds.tokens.account_id
+  return {
+    token: creds.tokens.access_token,
+    expires_at: iso(creds.access_expires_at),
+    account_id,
+    headers: { 'chatgpt-account-id': account_id, originator: ctx.config.originator },
+  }
+}
+
+/**
+ * How the CLI prints a successful `token` result in a non-JSON format; undefined = the usual
+ * JSON line. Failures are always the usual JSON error.
+ */
+export function renderToken(
+  result: Record<string, unknown>,
+  opts: TokenOptions,
+): string | undefined {
+  if (opts.format === 'raw') return `${String(result.token)}\n`
+  if (opts.format === 'openclaw-exec') {
+    return `${JSON.stringify({ protocolVersion: 1, values: { token: result.token } })}\n`
+  }
+  return undefined
+}

@@ -64,8 +64,9 @@ describe('device-code sign-in through the CLI', () => {
       account_id: w.emu.account.account_id,
     })
     expect(p2.json.message).toMatch(/reload/i)
-    expect(r3).toEqual([DEVICE_TOKEN, TOKEN])
-    const exchange = w.emu.requests.at(-1)!
+    // The device poll, the code exchange, then the catalog fetch that registers the models.
+    expect(r3).toEqual([DEVICE_TOKEN, TOKEN, 'GET /backend-api/codex/models'])
+    const exchange = w.emu.requests.findLast((r) => r.path === '/oauth/token')!
     expect(exchange.headers['content-type']).toContain('application/x-www-form-urlencoded')
     expect(exchange.body).toMatchObject({
       grant_type: 'authorization_code',
@@ -189,7 +190,10 @@ describe('refresh failures and bad state', () => {
   })
 
   it('maps a reused refresh token and then reports reauth_required', async () => {
+    // The account switch above spent the old refresh token: start from a fresh sign-in.
     w.emu.setAccount({ account_id: creds().account.account_id })
+    await w.cli(['logout'])
+    await w.signIn()
     // Another client spends our refresh token first.
     const res = await fetch(`${w.emu.issuer}/oauth/token`, {
       method: 'POST',

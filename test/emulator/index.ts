@@ -52,8 +52,8 @@ function parseBody(text: string, headers: Record<string, string>): unknown {
 }
 
 function applyFault(f: Fault, res: ServerResponse): void {
-  if ('status' in f) {
-    res.writeHead(f.status, { 'content-type': 'application/json', ...f.headers })
+  if (f.kind === undefined) {
+    res.writeHead(f.status ?? 500, { 'content-type': 'application/json', ...f.headers })
     res.end(f.body ?? JSON.stringify({ detail: `emulated ${f.status}` }))
     return
   }

@@ -8,9 +8,14 @@ export interface EmuAccount {
   user_id: string
 }
 
-export type Fault =
-  | { status: number; body?: string; headers?: Record<string, string>; times?: number }
-  | { kind: 'hang' | 'reset' | 'html502' | 'non-json' | 'wrong-shape'; times?: number }
+/** Either a canned status (+ body, headers) or a kind of breakage; `times` limits how often. */
+export interface Fault {
+  status?: number
+  body?: string
+  headers?: Record<string, string>
+  kind?: 'hang' | 'reset' | 'html502' | 'non-json' | 'wrong-shape'
+  times?: number
+}
 
 export interface ResponsesMode {
   reply: 'text' | 'tool_call' | 'empty-output' | 'reasoning'

@@ -29,7 +29,8 @@ const RateLimit = z
   })
   .nullish()
 const UsageBody = z.looseObject({
-  plan_type: z.string().nullish(),
+  // Required, as in the CLI's RateLimitStatusPayload: a body without it is not a usage answer.
+  plan_type: z.string(),
   rate_limit: RateLimit,
   credits: z
     .looseObject({

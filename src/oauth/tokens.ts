@@ -15,12 +15,15 @@ const TokenSet = z.object({
 })
 export type TokenSet = z.infer<typeof TokenSet>
 
-// Every field may be missing on refresh; missing ones keep their stored values (§4.2).
-const Refreshed = z.object({
-  id_token: z.string().min(1).optional(),
-  access_token: z.string().min(1).optional(),
-  refresh_token: z.string().min(1).optional(),
-})
+// Every field may be missing on refresh; missing ones keep their stored values (§4.2). A 200
+// carrying none of them rotated nothing: it is an unexpected shape, not a successful refresh.
+const Refreshed = z
+  .object({
+    id_token: z.string().min(1).optional(),
+    access_token: z.string().min(1).optional(),
+    refresh_token: z.string().min(1).optional(),
+  })
+  .refine((r) => r.id_token || r.access_token || r.refresh_token, 'no token in the response')
 export type Refreshed = z.infer<typeof Refreshed>
 
 function remember<T extends Partial<TokenSet>>(t: T): T {

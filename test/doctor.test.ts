@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createContext } from '../src/context.js'
 import { fileStore } from '../src/store/credentials.js'
 import { runCli } from './helpers/cli.js'
+import { world, type World } from './helpers/harness.js'
 import { leakScan } from './helpers/leaks.js'
 import { call, fakeCredentials, fakePending, snapshot } from './helpers/state.js'
 
@@ -210,6 +211,20 @@ describe('doctor', () => {
       'registry/providers/openai-codex.json': reg('signed-in'),
     })
     expect(ids(await doctor(noMarker.home, noMarker.env))).toContain('marker_missing')
+    const elsewhere = setup('reg-elsewhere', {
+      'credentials.json': fakeCredentials(now),
+      'registry/providers/openai-codex.json': {
+        provider: {
+          state: 'signed-in',
+          credential: { env: { CHATGPT_CODEX_HOME: '/somewhere/else' } },
+        },
+      },
+      'registry/models-changed': '1',
+    })
+    const e = await doctor(elsewhere.home, elsewhere.env)
+    expect(e.findings.find((f) => f.id === 'registry_inconsistent')!.message).toMatch(
+      /somewhere\/else/,
+    )
   })
 
   it('through the CLI: one JSON line, exit 0, no request', async () => {
@@ -220,6 +235,39 @@ describe('doctor', () => {
     expect(r.json).toMatchObject({ ok: true, status: 'problems' })
     expect(r.json.findings).toContainEqual(expect.objectContaining({ id: 'state_file_corrupt' }))
     expect(connections).toBe(c0)
+  })
+})
+
+describe('doctor --online against the emulator', () => {
+  let w: World
+  beforeAll(async () => {
+    w = await world()
+    await w.signIn()
+  })
+  afterAll(() => w.close())
+
+  it('makes exactly one authenticated usage call and reports that the sign-in works', async () => {
+    const before = w.emu.requests.length
+    const r = await w.cli(['doctor', '--online'])
+    expect(r.json).toMatchObject({ ok: true, online: true })
+    expect(r.json.checks).toContain('online')
+    const f = r.json.findings.find((x: { id: string }) => x.id === 'online')
+    expect(f).toMatchObject({ severity: 'info', fix: null })
+    expect(f.message).toContain(`plan ${w.emu.account.plan}`)
+    const made = w.emu.requests.slice(before).map((q) => `${q.method} ${q.path}`)
+    expect(made).toEqual(['GET /backend-api/wham/usage'])
+    expect(w.emu.requests.at(-1)!.headers.authorization).toMatch(/^Bearer /)
+  })
+
+  it('reports a failing usage call as an error finding with the code and its fix', async () => {
+    w.emu.set({ faults: { 'GET /backend-api/wham/usage': { status: 503 } } })
+    const r = await w.cli(['doctor', '--online'])
+    w.emu.set({ faults: {} })
+    expect(r.json).toMatchObject({ ok: true, status: 'problems' })
+    const f = r.json.findings.find((x: { id: string }) => x.id === 'online')
+    expect(f).toMatchObject({ severity: 'error' })
+    expect(f.message).toMatch(/upstream_error/)
+    expect(f.fix).toMatch(/\S/)
   })
 })
 

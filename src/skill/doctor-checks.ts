@@ -131,15 +131,27 @@ const registry: Check = (s) => {
   if (!('value' in r)) return []
   const signedIn = !!r.value && !r.value.reauth
   let state: string | undefined
+  let readsHome: unknown
   if (s.registry.text !== undefined) {
     try {
-      const doc = JSON.parse(s.registry.text) as { provider?: { state?: unknown } }
+      const doc = JSON.parse(s.registry.text) as {
+        provider?: { state?: unknown; credential?: { env?: Record<string, unknown> } }
+      }
       state = typeof doc.provider?.state === 'string' ? doc.provider.state : 'unknown'
+      readsHome = doc.provider?.credential?.env?.CHATGPT_CODEX_HOME
     } catch {
       state = 'unreadable'
     }
   }
   const out: Finding[] = []
+  if (typeof readsHome === 'string' && readsHome !== s.ctx.config.home) {
+    out.push({
+      id: 'registry_inconsistent',
+      severity: 'warning',
+      message: `The registry's credential command reads ${readsHome}, not this state dir (${s.ctx.config.home})`,
+      fix: 'Run models --force with the CHATGPT_CODEX_HOME the hosts should use.',
+    })
+  }
   const registered = state === 'signed-in'
   if (signedIn && !registered) {
     out.push({

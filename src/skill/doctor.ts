@@ -5,6 +5,7 @@
  */
 import type { Ctx } from '../context.js'
 import { toFailure } from '../result.js'
+import { openStore } from '../store/credentials.js'
 import { statePaths } from '../store/paths.js'
 import { CHECKS, type Finding } from './doctor-checks.js'
 import { takeSnapshot } from './doctor-snapshot.js'
@@ -19,17 +20,23 @@ function credentialsPath(ctx: Ctx): string {
   return statePaths(ctx.config.home).credentials
 }
 
+/**
+ * One authenticated usage call, the cheapest request that proves the token works end to end.
+ * Nothing is cached; a refresh happens only if the token was due (and is reported).
+ */
 async function onlineCheck(ctx: Ctx): Promise<Finding> {
   try {
-    // Interim: resolved at run time until the usage operation (models/usage feature) lands.
-    const spec = './usage.js'
-    const { usage } = (await import(spec)) as { usage: (c: Ctx, o: object) => Promise<object> }
-    const r = (await usage(ctx, { force: true })) as Record<string, unknown>
-    const plan = typeof r.plan === 'string' ? ` (plan ${r.plan})` : ''
+    const { authedGet } = await import('../backend/get.js')
+    const { parseUsage } = await import('../backend/usage.js')
+    const store = await openStore(ctx)
+    const { res, refreshes } = await authedGet(ctx, store, '/wham/usage', 'The usage endpoint')
+    const view = parseUsage(res, ctx.now())
+    const plan = view.plan ? ` (plan ${view.plan})` : ''
+    const refreshed = refreshes ? '; the access token was refreshed first' : ''
     return {
       id: 'online',
       severity: 'info',
-      message: `An authenticated usage call succeeded${plan}: the token works end to end`,
+      message: `An authenticated usage call succeeded${plan}${refreshed}: the sign-in works end to end`,
       fix: null,
     }
   } catch (err) {

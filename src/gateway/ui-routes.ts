@@ -38,6 +38,10 @@ export function uiPublicRoute(
   url: URL,
   sessions: UiSessions,
 ): boolean {
+  if (url.pathname === '/favicon.ico') {
+    res.writeHead(204, PAGE_HEADERS).end() // no icon, and no 404 in the browser console
+    return true
+  }
   const a = ASSETS[url.pathname]
   if (!a || (req.method !== 'GET' && req.method !== 'HEAD')) return false
   const code = url.searchParams.get('code')

@@ -101,10 +101,11 @@ function sessionEnded() {
 function showModels(e) {
   const signedIn = e.state === 'signed-in'
   account.className = signedIn ? '' : 'off'
-  account.textContent =
-    signedIn && e.account
-      ? `Signed in as ${e.account.email ?? 'unknown'} (${e.account.plan ?? 'unknown plan'})`
-      : 'Not signed in: ask your agent to sign in with ChatGPT'
+  account.textContent = !signedIn
+    ? 'Not signed in: ask your agent to sign in with ChatGPT'
+    : e.account
+      ? `Signed in as ${e.account.email ?? 'an unknown account'} (${e.account.plan ?? 'unknown plan'})`
+      : 'Signed in'
   const ids = (signedIn ? e.models : []).map((m) => PREFIX + m.id)
   const keep = picker.value
   picker.replaceChildren(

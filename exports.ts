@@ -7,8 +7,12 @@
  */
 import { realpathSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
+import { setEntry } from './src/cli/entry.js'
 import { invoke } from './src/cli/invoke.js'
 import type { Result } from './src/result.js'
+
+// The browser sign-in listener is this same file run with a hidden command.
+setEntry(fileURLToPath(import.meta.url))
 
 export type { ErrorCode, Failure, Result } from './src/result.js'
 export { ERROR_CODES } from './src/result.js'
@@ -26,6 +30,13 @@ export const start = (opts?: { force?: boolean; method?: 'device' | 'browser' })
 
 /** One check of the pending sign-in; call only after the user says they approved. */
 export const poll = (opts?: { pending_id?: string }): R => invoke('poll', opts)
+
+/**
+ * Paste fallback of the browser sign-in: `url` is the address the browser ended on after the
+ * user approved (`http://127.0.0.1:1455/auth/callback?code=...&state=...`). Checks the state,
+ * exchanges the code and stores the sign-in. `state_mismatch` when it belongs to another attempt.
+ */
+export const callback = (opts: { url: string }): R => invoke('callback', opts)
 
 /** Rotates the tokens now, under the cross-process lock. */
 export const refresh = (opts?: Record<string, never>): R => invoke('refresh', opts)

@@ -37,6 +37,10 @@ export interface Config {
   clientVersion: string
   /** Added to the wall clock; lets tests (and machines with a known-wrong clock) shift time. */
   clockOffsetMs: number
+  /** Loopback ports the browser-sign-in listener tries, in order (Codex's allow-list: 1455, 1457). */
+  callbackPorts: number[]
+  /** Lifetime of a browser sign-in and its listener (10 min; shorter only in tests). */
+  browserTtlMs: number
   /** Names (never values) of env vars that commonly hijack a ChatGPT sign-in. */
   conflictingEnv: string[]
   /** The raw environment, for host-specific paths resolved by adapters (pi, openclaw). */
@@ -85,6 +89,22 @@ const Env = z.object({
     .regex(/^-?\d+$/, 'CHATGPT_CODEX_CLOCK_OFFSET_MS must be a whole number')
     .transform(Number)
     .optional(),
+  CHATGPT_CODEX_CALLBACK_PORTS: z
+    .string()
+    .transform((s) => s.split(',').map((p) => p.trim()).filter(Boolean))
+    .pipe(
+      z
+        .array(
+          z
+            .string()
+            .regex(/^\d+$/, 'CHATGPT_CODEX_CALLBACK_PORTS takes a comma list of port numbers')
+            .transform(Number)
+            .pipe(z.number().min(1, 'a callback port must be 1-65535').max(65535, 'a callback port must be 1-65535')),
+        )
+        .min(1, 'CHATGPT_CODEX_CALLBACK_PORTS needs at least one port'),
+    )
+    .optional(),
+  CHATGPT_CODEX_BROWSER_TTL_MS: intMs('CHATGPT_CODEX_BROWSER_TTL_MS', 1_000, 600_000).optional(),
   CHATGPT_CODEX_STORE: z.enum(['file', 'codex'], 'CHATGPT_CODEX_STORE must be "file" or "codex"').optional(),
   CHATGPT_CODEX_HOSTS: z
     .string()
@@ -149,6 +169,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     originator: ORIGINATOR,
     clientVersion: CLIENT_VERSION,
     clockOffsetMs: e.CHATGPT_CODEX_CLOCK_OFFSET_MS ?? 0,
+    callbackPorts: e.CHATGPT_CODEX_CALLBACK_PORTS ?? [1455, 1457],
+    browserTtlMs: e.CHATGPT_CODEX_BROWSER_TTL_MS ?? 600_000,
     conflictingEnv: ['OPENAI_API_KEY', 'CODEX_API_KEY', 'OPENAI_BASE_URL'].filter((k) => nonEmpty(k)),
     env,
   }

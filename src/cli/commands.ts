@@ -41,6 +41,12 @@ export const COMMANDS: Record<string, Command> = {
     flags: { 'pending-id': pendingId.optional() },
     load: async () => (await import('../skill/poll.js')).poll,
   },
+  callback: {
+    summary:
+      'Browser sign-in paste fallback: finish with the address the browser ended on (http://127.0.0.1:1455/auth/callback?code=...).',
+    flags: { url: z.string().min(1).max(8192) },
+    load: async () => (await import('../skill/callback.js')).callback,
+  },
   refresh: {
     summary: 'Rotate the tokens now (under the cross-process lock).',
     flags: {},

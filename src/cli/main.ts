@@ -35,6 +35,9 @@ export async function main(argv: string[]): Promise<number> {
   process.on('uncaughtException', crash)
   process.on('unhandledRejection', crash)
 
+  // Hidden internal command: the detached browser sign-in listener (spawned by start; never in --help).
+  if (argv[0] === '__listen') return (await import('../skill/listener.js')).runListener(argv.slice(1))
+
   const pretty = argv.includes('--pretty')
   let parsed
   try {

@@ -1,23 +1,201 @@
 /**
- * Browser (PKCE + loopback callback) sign-in. Placeholder until the browser issue lands.
+ * Browser sign-in (protocol.md §3): PKCE + a loopback callback, in script mode. `start` writes
+ * the pending login and spawns a detached listener (src/skill/listener.ts) that lives until the
+ * deadline; `poll` only reads what the listener wrote and makes no request.
  */
+import { spawn } from 'node:child_process'
+import { createInterface } from 'node:readline'
+import { getEntry } from '../cli/entry.js'
 import type { Ctx } from '../context.js'
-import { SkillError } from '../result.js'
+import { send } from '../http.js'
+import { authorizeUrl, redirectUri } from '../oauth/authorize.js'
+import { newPkce, newState } from '../oauth/pkce.js'
+import { ERROR_CODES, SkillError, type ErrorCode } from '../result.js'
+import { openStore } from '../store/credentials.js'
 import type { PendingStore } from '../store/pending.js'
 import type { BrowserPending } from '../store/schemas.js'
+import { processAlive } from './pid.js'
+import { newPendingId } from './start.js'
+import { accountView, iso, RELOAD_MESSAGE } from './views.js'
 
-const notYet = () =>
-  new SkillError('invalid_argument', 'The browser sign-in method is not available in this build', {
-    hint: 'Use the device method: start without --method.',
+/** How long `start` waits for the listener to say which port it bound. */
+const HANDSHAKE_MS = 10_000
+/** The hidden CLI command that runs the listener (routed in src/cli/main.ts, never in --help). */
+export const LISTEN_COMMAND = '__listen'
+
+export async function startBrowser(
+  ctx: Ctx,
+  pending: PendingStore,
+): Promise<Record<string, unknown>> {
+  const now = ctx.now()
+  const pending_id = newPendingId()
+  const expires_at = now + ctx.config.browserTtlMs
+  const listener = await spawnListener(ctx, pending_id, expires_at)
+  // With no listener, the redirect still names the first allowed port: the page fails to load
+  // there, and the user pastes its URL (callback --url).
+  const redirect_uri = redirectUri(listener?.port ?? ctx.config.callbackPorts[0] ?? 1455)
+  const pkce = newPkce()
+  const state = newState()
+  const p: BrowserPending = {
+    schemaVersion: 1,
+    method: 'browser',
+    pending_id,
+    state,
+    code_verifier: pkce.verifier,
+    redirect_uri,
+    authorize_url: authorizeUrl(ctx.config, {
+      redirect_uri,
+      code_challenge: pkce.challenge,
+      state,
+    }),
+    listener,
+    created_at: now,
+    expires_at,
+    issuer: ctx.config.issuer,
+    outcome: null,
+  }
+  await pending.write(p)
+  return browserPendingView(p)
+}
+
+/** True when the listener's process still runs. */
+export const listenerAlive = (p: BrowserPending): boolean =>
+  !!p.listener && processAlive(p.listener.pid)
+
+export function browserPendingView(p: BrowserPending): Record<string, unknown> {
+  const running = listenerAlive(p)
+  const paste =
+    'If the browser is on another machine (SSH, remote desktop, headless server), the last page will not load: ' +
+    'ask the user to copy the full address from the address bar (it starts with http://127.0.0.1) and give it to you, ' +
+    "then call callback --url '<that address>'."
+  const instructions = running
+    ? `Give the user this link: ${p.authorize_url} . Ask them to open it in a browser on this machine, sign in to ChatGPT and approve; ` +
+      `the page then says "Signed in to ChatGPT". When they say they are done, call poll once. ${paste}`
+    : `Give the user this link: ${p.authorize_url} . Ask them to open it, sign in to ChatGPT and approve. ` +
+      'No local listener is running, so the last page will fail to load (that is expected): ask the user to copy the full ' +
+      "address from the address bar and give it to you, then call callback --url '<that address>'."
+  return {
+    status: 'pending' as const,
+    method: 'browser' as const,
+    authorize_url: p.authorize_url,
+    pending_id: p.pending_id,
+    expires_at: iso(p.expires_at),
+    listener: p.listener ? { port: p.listener.port, running } : null,
+    ...(p.listener && !running && !p.outcome
+      ? {
+          listener_note:
+            'The callback listener is no longer running; use the paste fallback (callback --url).',
+        }
+      : {}),
+    instructions,
+  }
+}
+
+export async function pollBrowser(
+  ctx: Ctx,
+  p: BrowserPending,
+  pending: PendingStore,
+): Promise<Record<string, unknown>> {
+  if (p.outcome) return settleOutcome(ctx, p, pending)
+  if (ctx.now() >= p.expires_at) {
+    throw new SkillError('device_code_expired', 'The browser sign-in has expired (10 minutes)', {
+      hint: 'Run start --method browser again for a new link.',
+    })
+  }
+  const view = browserPendingView(p)
+  const running = (view.listener as { running?: boolean } | null)?.running === true
+  return {
+    ...view,
+    message: running
+      ? 'Not finished yet. Ask the user to finish in the browser, then call poll again when they say so; or, if the page did not load, use callback --url with the address they copy.'
+      : "The listener is not running, so poll cannot see the browser: ask the user for the address the browser ended on and call callback --url '<that address>'.",
+  }
+}
+
+/** Turns the listener's recorded outcome into the result (and clears the pending login). */
+export async function settleOutcome(ctx: Ctx, p: BrowserPending, pending: PendingStore) {
+  const o = p.outcome!
+  await pending.remove()
+  if (o.status === 'failed') {
+    const code: ErrorCode = (ERROR_CODES as readonly string[]).includes(o.code ?? '')
+      ? (o.code as ErrorCode)
+      : 'listener_failed'
+    throw new SkillError(code, o.error ?? 'The browser sign-in failed')
+  }
+  const creds = await (await openStore(ctx)).read()
+  if (!creds)
+    throw new SkillError(
+      'not_signed_in',
+      'The browser sign-in finished, but no sign-in is stored now',
+    )
+  return {
+    status: 'connected' as const,
+    method: 'browser' as const,
+    account: accountView(creds),
+    ...o.host,
+    message: RELOAD_MESSAGE,
+  }
+}
+
+/**
+ * Stops the listener of `p`, only after it proves it is ours (same PID and pending_id at
+ * /__whoami): a PID alone may have been reused by an unrelated process. Waits until it is gone.
+ */
+export async function stopListener(p: BrowserPending): Promise<boolean> {
+  if (!p.listener || !listenerAlive(p)) return false
+  const { pid, port } = p.listener
+  try {
+    const res = await send({
+      method: 'GET',
+      url: `http://127.0.0.1:${port}/__whoami`,
+      timeoutMs: 1_000,
+    })
+    const who = JSON.parse(res.text) as { pid?: unknown; pending_id?: unknown }
+    if (who.pid !== pid || who.pending_id !== p.pending_id) return false
+    process.kill(pid, 'SIGTERM')
+  } catch {
+    return false
+  }
+  for (let i = 0; i < 100 && listenerAlive(p); i++) await new Promise((r) => setTimeout(r, 20))
+  return !listenerAlive(p)
+}
+
+/** Node flags worth passing on (the tsx loader); debugger flags would fight over a port. */
+const childExecArgv = () => process.execArgv.filter((a) => !/^--(inspect|debug)/.test(a))
+
+/**
+ * Spawns the detached listener and waits for its one line (`{"port":N}` or `{"port":null}`).
+ * The listener gets only the pending_id and deadline on its command line (no secret); it reads
+ * the verifier from the pending file when a callback arrives.
+ */
+async function spawnListener(ctx: Ctx, pending_id: string, expires_at: number) {
+  const entry = getEntry()
+  if (!entry) return null
+  const child = spawn(
+    process.execPath,
+    [...childExecArgv(), entry, LISTEN_COMMAND, pending_id, String(expires_at)],
+    { detached: true, stdio: ['ignore', 'pipe', 'ignore'], env: { ...ctx.config.env } },
+  )
+  const port = await new Promise<number | null>((resolve) => {
+    const timer = setTimeout(() => resolve(null), HANDSHAKE_MS)
+    const done = (v: number | null) => (clearTimeout(timer), resolve(v))
+    child.on('error', () => done(null))
+    child.on('exit', () => done(null))
+    createInterface({ input: child.stdout! }).once('line', (line) => {
+      try {
+        const v = (JSON.parse(line) as { port?: unknown }).port
+        done(typeof v === 'number' ? v : null)
+      } catch {
+        done(null)
+      }
+    })
   })
-
-export async function startBrowser(_ctx: Ctx, _pending: PendingStore): Promise<Record<string, unknown>> {
-  throw notYet()
+  child.stdout?.destroy()
+  child.removeAllListeners()
+  child.unref()
+  if (port === null) {
+    if (child.exitCode === null && child.pid) child.kill('SIGTERM')
+    return null
+  }
+  return { pid: child.pid!, port }
 }
-export function browserPendingView(_p: BrowserPending): Record<string, unknown> {
-  throw notYet()
-}
-export async function pollBrowser(_ctx: Ctx, _p: BrowserPending, _pending: PendingStore): Promise<Record<string, unknown>> {
-  throw notYet()
-}
-export async function stopListener(_p: BrowserPending): Promise<void> {}

@@ -3,6 +3,7 @@
  * Later features (listener, gateway) add their own function to {@link CHECKS}.
  */
 import type { Snapshot } from './doctor-snapshot.js'
+import { processAlive } from './pid.js'
 import {
   ago,
   fileModes,
@@ -117,6 +118,22 @@ const pendingAge: Check = (s) => {
   ]
 }
 
+/** A live browser sign-in whose callback listener process has gone (crashed, killed, cancelled). */
+const listener: Check = (s) => {
+  const r = readPending(s)
+  const p = 'value' in r ? r.value : undefined
+  if (p?.method !== 'browser' || !p.listener || p.outcome || p.expires_at <= s.now) return []
+  if (processAlive(p.listener.pid)) return []
+  return [
+    {
+      id: 'listener_gone',
+      severity: 'warning',
+      message: `The browser sign-in's callback listener (pid ${p.listener.pid}, port ${p.listener.port}) is no longer running`,
+      fix: 'Finish with the paste fallback (callback --url <the address the browser ended on>), or run start --method browser --force.',
+    },
+  ]
+}
+
 const conflictingEnv: Check = (s) =>
   s.ctx.config.conflictingEnv.map((name) => ({
     id: 'conflicting_env',
@@ -199,6 +216,7 @@ export const CHECKS: Record<string, Check> = {
   credentials,
   clock_skew: clockSkew,
   pending: pendingAge,
+  listener,
   conflicting_env: conflictingEnv,
   registry,
 }

@@ -30,10 +30,11 @@ export async function poll(ctx: Ctx, opts: PollOptions = {}) {
     if (opts.pending_id !== undefined && opts.pending_id !== p.pending_id) {
       throw new SkillError('pending_id_mismatch', 'That pending_id is not the current sign-in')
     }
+    // A browser login checks its own deadline: an outcome the listener recorded still counts.
+    if (p.method === 'browser') return (await import('./browser.js')).pollBrowser(ctx, p, pending)
     if (ctx.now() >= p.expires_at) {
       throw new SkillError('device_code_expired', 'The sign-in code has expired')
     }
-    if (p.method === 'browser') return (await import('./browser.js')).pollBrowser(ctx, p, pending)
     return pollDevice(ctx, p, pending)
   })
 }

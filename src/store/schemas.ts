@@ -76,7 +76,13 @@ export const BrowserPending = z.object({
   issuer: z.string(),
   /** Written by the callback listener when it finishes (tokens go to the credential store). */
   outcome: z
-    .object({ status: z.enum(['connected', 'failed']), code: z.string().optional(), error: z.string().optional() })
+    .object({
+      status: z.enum(['connected', 'failed']),
+      code: z.string().optional(),
+      error: z.string().optional(),
+      /** What registration reported (registry path, models), for poll's result. */
+      host: z.record(z.string(), z.unknown()).optional(),
+    })
     .nullable()
     .default(null),
 })

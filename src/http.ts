@@ -3,16 +3,21 @@
  * exchange (connect, headers and body); failures come out as a {@link SkillError} with a
  * stable code; `Retry-After` is parsed in both of its forms.
  */
-import { Agent, request, type Dispatcher } from 'undici'
+import type { Agent, Dispatcher } from 'undici'
 import type { z } from 'zod'
 import { SkillError } from './result.js'
 import { redact } from './redact.js'
 
 /** One keep-alive pool per process: the gateway reuses upstream connections across requests. */
 let agent: Agent | undefined
-function dispatcher(): Agent {
-  agent ??= new Agent({ keepAliveTimeout: 30_000, connections: 64 })
-  return agent
+/**
+ * undici (hundreds of KB) loads on the first request, not at import: `status` and a `token`
+ * with a fresh token reach this module but never send, and a cold start is their latency.
+ */
+async function client(): Promise<{ request: typeof import('undici').request; dispatcher: Agent }> {
+  const undici = await import('undici')
+  agent ??= new undici.Agent({ keepAliveTimeout: 30_000, connections: 64 })
+  return { request: undici.request, dispatcher: agent }
 }
 
 export interface HttpRequest {
@@ -64,13 +69,14 @@ export async function send(req: HttpRequest): Promise<HttpResponse> {
   const timeout = AbortSignal.timeout(req.timeoutMs)
   const signal = req.signal ? AbortSignal.any([req.signal, timeout]) : timeout
   const { headers, body } = prepare(req)
+  const { request, dispatcher } = await client()
   try {
     const res = await request(req.url, {
       method: req.method,
       headers,
       body,
       signal,
-      dispatcher: dispatcher(),
+      dispatcher,
     })
     const text = await res.body.text()
     return { status: res.statusCode, headers: flatten(res.headers), text }
@@ -82,6 +88,7 @@ export async function send(req: HttpRequest): Promise<HttpResponse> {
 /** Sends a request and hands back the body as a stream (the timeout covers only the headers). */
 export async function open(req: HttpRequest): Promise<HttpStream> {
   const { headers, body } = prepare(req)
+  const { request, dispatcher } = await client()
   try {
     const res = await request(req.url, {
       method: req.method,
@@ -90,7 +97,7 @@ export async function open(req: HttpRequest): Promise<HttpStream> {
       signal: req.signal,
       headersTimeout: req.timeoutMs,
       bodyTimeout: 0,
-      dispatcher: dispatcher(),
+      dispatcher,
     })
     return { status: res.statusCode, headers: flatten(res.headers), body: res.body }
   } catch (err) {

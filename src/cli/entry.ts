@@ -1,5 +1,5 @@
 /**
- * The script that runs this tool (exports.ts from source, dist/cli.mjs when bundled). Detached
+ * The script that runs this tool (exports.ts from source, dist/cli.cjs when bundled). Detached
  * helpers (the browser sign-in listener) re-run it with a hidden command, so it must be the
  * facade's own file, not `process.argv[1]` (which is the host's script when the facade is
  * imported as a library).

@@ -20,16 +20,23 @@ ${Object.entries(COMMANDS)
   .join('\n')}
 `
 
-function emit(result: Result, pretty: boolean, code: number): number {
-  process.stdout.write(`${JSON.stringify(result, null, pretty ? 2 : undefined)}\n`)
-  return code
-}
+/** Where the CLI's stdout goes. */
+export type Write = (text: string) => void
+const toStdout: Write = (text) => void process.stdout.write(text)
 
-/** Runs the CLI for `argv` (without node and script) and returns the exit status. */
-export async function main(argv: string[]): Promise<number> {
+/**
+ * Runs the CLI for `argv` (without node and script) and returns the exit status. `write` is
+ * injected: the bundled entry writes straight to fd 1, since setting up `process.stdout` costs
+ * a cold process several ms.
+ */
+export async function main(argv: string[], write: Write = toStdout): Promise<number> {
+  const emit = (result: Result, pretty: boolean, code: number): number => {
+    write(`${JSON.stringify(result, null, pretty ? 2 : undefined)}\n`)
+    return code
+  }
   // Anything that escapes still ends as one JSON line, never a stack trace.
   const crash = (err: unknown) => {
-    process.stdout.write(`${JSON.stringify(toFailure(err))}\n`)
+    write(`${JSON.stringify(toFailure(err))}\n`)
     process.exit(1)
   }
   process.on('uncaughtException', crash)
@@ -46,14 +53,14 @@ export async function main(argv: string[]): Promise<number> {
     return emit(toFailure(err), pretty, 2)
   }
   if (parsed.help) {
-    process.stdout.write(USAGE)
+    write(USAGE)
     return 0
   }
   const result = await invoke(parsed.fn, parsed.opts, true)
   const render = result.ok ? await COMMANDS[parsed.fn]?.render?.() : undefined
   const text = render?.(result, parsed.opts)
   if (text !== undefined) {
-    process.stdout.write(text)
+    write(text)
     return 0
   }
   return emit(result, parsed.pretty, result.ok ? 0 : 1)

@@ -11,11 +11,11 @@ import type { Ctx } from '../context.js'
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url))
 
 /**
- * argv of the credential helper: the prebuilt `dist/cli.mjs` when it exists (fast start), else
+ * argv of the credential helper: the prebuilt `dist/cli.cjs` (the package's `bin`) when it exists (fast start), else
  * `npx tsx exports.ts token`. An argv array, never a shell string.
  */
 export function credentialCommand(_ctx: Ctx): string[] {
-  const built = join(PROJECT_ROOT, 'dist', 'cli.mjs')
+  const built = join(PROJECT_ROOT, 'dist', 'cli.cjs')
   if (existsSync(built)) return [process.execPath, built, 'token']
   return ['npx', 'tsx', join(PROJECT_ROOT, 'exports.ts'), 'token']
 }

@@ -1,0 +1,134 @@
+/**
+ * Builds the fast entry point `dist/cli.cjs` (package.json `bin`) with esbuild.
+ *
+ * Why: an agent runs this tool as a fresh process for every step and a host may run `token`
+ * before every model request, so cold start is the product's latency. `npx tsx` costs hundreds
+ * of ms before our code runs; a plain Node process still pays per file it resolves and per byte
+ * it compiles. So:
+ * - one CommonJS bundle `dist/app.cjs` of src/cli/bin.ts (the command table reaches every
+ *   command). CommonJS, because it skips the ESM loader's start-up and, unlike ESM on Node 20,
+ *   can run from a V8 code cache. Each command stays a lazily evaluated part of the bundle, and
+ *   undici, the lock library and write-file-atomic are evaluated only when a request or a write
+ *   needs them;
+ * - `dist/cli.cjs` (scripts/cli-loader.cjs) runs the bundle through `dist/app.cache`, which
+ *   scripts/code-cache.cjs writes here from training runs of status, token, --help and a usage
+ *   error in a throwaway state directory.
+ *
+ * Runs from `prepare` (npm install / npm ci) and by hand: `npm run build`. Plain JS so it needs
+ * no TypeScript loader at install time.
+ */
+import { spawnSync } from 'node:child_process'
+import { chmodSync, copyFileSync, mkdtempSync, rmSync, statSync } from 'node:fs'
+import { readFile } from 'node:fs/promises'
+import { builtinModules } from 'node:module'
+import { tmpdir } from 'node:os'
+import { dirname, join, relative, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { build } from 'esbuild'
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
+const outdir = resolve(root, 'dist')
+
+/**
+ * `import { z } from 'zod'` binds zod's whole `z` object, so the bundle keeps all of zod
+ * (~450 KB, tens of ms to load). The namespace form is the same API and lets esbuild drop what
+ * no schema uses (~90 KB). Rewritten at build time so every file, present or future, gets it.
+ */
+const ZOD_NAMED = /^import \{ z \} from 'zod'$/gm
+
+/**
+ * Our sources, adjusted for the bundle: the zod import above, and `import.meta.url` (which
+ * CommonJS output lacks): files that find siblings through it (the project root, the UI assets)
+ * get their own source file's URL, relative to `dist/`, so a moved tree still works.
+ */
+const projectSources = {
+  name: 'project-sources',
+  setup(b) {
+    b.onLoad({ filter: /\.ts$/ }, async (args) => {
+      if (args.path.includes('/node_modules/')) return undefined
+      let text = (await readFile(args.path, 'utf8')).replace(ZOD_NAMED, "import * as z from 'zod'")
+      const rel = relative(outdir, args.path).split('\\').join('/')
+      const url = `new URL(${JSON.stringify(rel)}, require('node:url').pathToFileURL(__filename)).href`
+      text = text.replaceAll('import.meta.url', url)
+      return { contents: text, loader: 'ts' }
+    })
+  },
+}
+
+/**
+ * Every npm package but zod goes to its own file `dist/vendor/<name>.cjs`, required on first
+ * use: undici alone is ~520 KB, and a cold `status` should not even read it from disk.
+ */
+const vendored = new Set()
+const vendorSplit = {
+  name: 'vendor-split',
+  setup(b) {
+    b.onResolve({ filter: /^[^./]/ }, (args) => {
+      if (args.path.startsWith('node:') || builtinModules.includes(args.path)) return undefined
+      if (args.path === 'zod' || args.path.startsWith('zod/')) return undefined
+      if (!args.importer.startsWith(root) || args.importer.includes('/node_modules/')) return undefined
+      vendored.add(args.path)
+      return { path: `./vendor/${vendorFile(args.path)}`, external: true }
+    })
+  },
+}
+const vendorFile = (pkg) => `${pkg.replace(/^@/, '').replace(/\//g, '__')}.cjs`
+
+rmSync(outdir, { recursive: true, force: true })
+await build({
+  absWorkingDir: root,
+  entryPoints: [resolve(root, 'src/cli/bin.ts')],
+  outfile: join(outdir, 'app.cjs'),
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  minify: true,
+  legalComments: 'none',
+  logLevel: 'warning',
+  plugins: [projectSources, vendorSplit],
+})
+for (const pkg of vendored) {
+  await build({
+    absWorkingDir: root,
+    stdin: { contents: `module.exports = require(${JSON.stringify(pkg)})`, resolveDir: root },
+    outfile: join(outdir, 'vendor', vendorFile(pkg)),
+    bundle: true,
+    format: 'cjs',
+    platform: 'node',
+    target: 'node20',
+    minify: true,
+    legalComments: 'none',
+    logLevel: 'warning',
+  })
+}
+copyFileSync(resolve(root, 'scripts/cli-loader.cjs'), join(outdir, 'cli.cjs'))
+chmodSync(join(outdir, 'cli.cjs'), 0o755)
+
+// Training runs for the code cache, in a throwaway state dir (status only reads; token and the
+// usage error fail fast with no sign-in). Each run starts from the cache the previous one saved.
+const scratch = mkdtempSync(join(tmpdir(), 'cco-build-'))
+try {
+  const env = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: join(scratch, 'home'),
+    CHATGPT_CODEX_HOME: join(scratch, 'state'),
+  }
+  for (const args of [['status'], ['token'], ['--help'], ['status', '--nope'], ['status']]) {
+    const r = spawnSync(process.execPath, [join(root, 'scripts/code-cache.cjs'), join(outdir, 'cli.cjs'), ...args], {
+      env,
+      encoding: 'utf8',
+      timeout: 60_000,
+    })
+    if (r.error || r.status === null || r.stderr) {
+      throw new Error(`code-cache training run "${args.join(' ')}" failed: ${r.error ?? r.stderr}`)
+    }
+  }
+} finally {
+  rmSync(scratch, { recursive: true, force: true })
+}
+
+const kib = (f) => Math.round(statSync(join(outdir, f)).size / 1024)
+process.stdout.write(
+  `built dist/cli.cjs: dist/app.cjs ${kib('app.cjs')} KiB, code cache dist/app.cache ${kib('app.cache')} KiB\n`,
+)

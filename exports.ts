@@ -72,6 +72,25 @@ export const usage = (opts?: { force?: boolean }): R => invoke('usage', opts)
  */
 export const token = (opts?: { format?: 'json' | 'raw' | 'openclaw-exec' }): R => invoke('token', opts)
 
+/**
+ * One tiny request ("reply with OK") to prove the signed-in model answers: `{model, output_text,
+ * latency_ms, usage}`. Exactly one responses request, plus a refresh if one is due.
+ */
+export const verify = (opts?: { model?: string }): R => invoke('verify', opts)
+
+/**
+ * The loopback OpenAI-compatible gateway. `{detach: true}` starts it in the background and
+ * returns `{url, pid, port, key_file, ui_url}`; `{stop: true}` stops it; `{ui_url: true}` mints
+ * a fresh one-time page link. Without those it runs in this process until SIGTERM.
+ */
+export const serve = (opts?: {
+  port?: number
+  detach?: boolean
+  stop?: boolean
+  ui_url?: boolean
+  cors_origin?: string
+}): R => invoke('serve', opts)
+
 function isMain(): boolean {
   const entry = process.argv[1]
   if (!entry) return false

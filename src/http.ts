@@ -28,6 +28,8 @@ export interface HttpRequest {
   json?: unknown
   /** Sent as application/x-www-form-urlencoded, in the given order. */
   form?: Record<string, string>
+  /** Sent as it is (the caller sets content-type): a body serialised once, reused on retry. */
+  raw?: string
   timeoutMs: number
   signal?: AbortSignal
 }
@@ -51,6 +53,7 @@ function prepare(req: HttpRequest): { headers: Record<string, string>; body?: st
     headers['content-type'] = 'application/json'
     return { headers, body: JSON.stringify(req.json) }
   }
+  if (req.raw !== undefined) return { headers, body: req.raw }
   if (req.form !== undefined) {
     headers['content-type'] = 'application/x-www-form-urlencoded'
     return { headers, body: new URLSearchParams(req.form).toString() }

@@ -79,6 +79,32 @@ export const COMMANDS: Record<string, Command> = {
     load: async () => (await import('../skill/token.js')).token,
     render: async () => (await import('../skill/token.js')).renderToken,
   },
+  verify: {
+    summary: 'Prove a model answers: one tiny request ("reply with OK") through the signed-in account.',
+    flags: { model: slug.optional() },
+    load: async () => (await import('../skill/verify.js')).verify,
+  },
+  serve: {
+    summary:
+      'OpenAI-compatible gateway on 127.0.0.1 (foreground; --detach in the background; --stop; --ui-url for a fresh page link).',
+    flags: {
+      port: z
+        .string()
+        .regex(/^\d{1,5}$/, 'a port number (0 picks a free one)')
+        .transform(Number)
+        .pipe(z.number().max(65535, 'a port is at most 65535'))
+        .optional(),
+      detach: flag,
+      stop: flag,
+      'ui-url': flag,
+      'cors-origin': z
+        .string()
+        .max(200)
+        .regex(/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/, 'an origin like http://localhost:3000')
+        .optional(),
+    },
+    load: async () => (await import('../skill/serve.js')).serve,
+  },
 }
 
 export { flag, pendingId, slug }

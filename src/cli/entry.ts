@@ -13,3 +13,14 @@ export function setEntry(path: string): void {
 
 /** The registered entry, else the running script. */
 export const getEntry = (): string | undefined => entry ?? process.argv[1]
+
+/**
+ * The argv that re-runs this tool in a child process: node with this process's loader flags
+ * (tsx's, when run from source; none for the bundle) and the entry, so the child is node itself
+ * and its PID is the process that does the work.
+ */
+export function selfArgv(args: string[]): string[] | null {
+  const e = getEntry()
+  if (!e) return null
+  return [...process.execArgv.filter((a) => !/^--(inspect|debug)/.test(a)), e, ...args]
+}

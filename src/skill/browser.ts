@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process'
 import { createInterface } from 'node:readline'
-import { getEntry } from '../cli/entry.js'
+import { selfArgv } from '../cli/entry.js'
 import type { Ctx } from '../context.js'
 import { send } from '../http.js'
 import { authorizeUrl, redirectUri } from '../oauth/authorize.js'
@@ -161,19 +161,17 @@ export async function stopListener(p: BrowserPending): Promise<boolean> {
 }
 
 /** Node flags worth passing on (the tsx loader); debugger flags would fight over a port. */
-const childExecArgv = () => process.execArgv.filter((a) => !/^--(inspect|debug)/.test(a))
-
 /**
  * Spawns the detached listener and waits for its one line (`{"port":N}` or `{"port":null}`).
  * The listener gets only the pending_id and deadline on its command line (no secret); it reads
  * the verifier from the pending file when a callback arrives.
  */
 async function spawnListener(ctx: Ctx, pending_id: string, expires_at: number) {
-  const entry = getEntry()
-  if (!entry) return null
+  const argv = selfArgv([LISTEN_COMMAND, pending_id, String(expires_at)])
+  if (!argv) return null
   const child = spawn(
     process.execPath,
-    [...childExecArgv(), entry, LISTEN_COMMAND, pending_id, String(expires_at)],
+    argv,
     { detached: true, stdio: ['ignore', 'pipe', 'ignore'], env: { ...ctx.config.env } },
   )
   const port = await new Promise<number | null>((resolve) => {

@@ -1,0 +1,69 @@
+/** Writing gateway answers: JSON, OpenAI-shaped errors with the right status, SSE frames. */
+import type { ServerResponse } from 'node:http'
+import { SkillError, toFailure, type ErrorCode } from '../result.js'
+
+const STATUS: Partial<Record<ErrorCode, number>> = {
+  not_signed_in: 401,
+  reauth_required: 401,
+  refresh_token_expired: 401,
+  refresh_token_reused: 401,
+  refresh_token_invalidated: 401,
+  account_mismatch: 401,
+  model_not_available: 404,
+  invalid_argument: 400,
+  upstream_rejected: 400,
+  rate_limited: 429,
+  usage_limit_reached: 429,
+  state_corrupt: 500,
+  state_unsafe: 500,
+  internal_error: 500,
+}
+
+const TYPE: Record<number, string> = {
+  400: 'invalid_request_error',
+  401: 'authentication_error',
+  403: 'permission_error',
+  404: 'not_found_error',
+  413: 'invalid_request_error',
+  429: 'rate_limit_error',
+  500: 'server_error',
+  502: 'upstream_error',
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body)
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+    'cache-control': 'no-store',
+    ...headers,
+  })
+  res.end(text)
+}
+
+/** The OpenAI error envelope for a failure, plus the HTTP status it maps to. */
+export function errorBody(err: unknown): { status: number; body: { error: Record<string, unknown> }; headers: Record<string, string> } {
+  const f = toFailure(err)
+  const status = STATUS[f.code] ?? 502
+  const { ok: _ok, error, code, hint: _hint, retryable: _r, ...extra } = f
+  const headers: Record<string, string> = {}
+  if (status === 429 && typeof f.retry_after_s === 'number') headers['retry-after'] = String(f.retry_after_s)
+  return { status, headers, body: { error: { message: error, type: TYPE[status] ?? 'server_error', code, param: null, ...extra } } }
+}
+
+export function sendError(res: ServerResponse, err: unknown, extraHeaders: Record<string, string> = {}): void {
+  const { status, body, headers } = errorBody(err)
+  sendJson(res, status, body, { ...headers, ...extraHeaders })
+}
+
+/** A plain error that is not a SkillError (e.g. 413, 421), in the same envelope. */
+export function sendPlainError(res: ServerResponse, status: number, code: string, message: string): void {
+  sendJson(res, status, { error: { message, type: TYPE[status] ?? 'invalid_request_error', code, param: null } })
+}
+
+export const sse = (data: unknown, event?: string) =>
+  `${event ? `event: ${event}\n` : ''}data: ${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`
+
+export function isSkillError(e: unknown): e is SkillError {
+  return e instanceof SkillError
+}

@@ -1,0 +1,53 @@
+/**
+ * `verify`: proves the chain works end to end with one tiny request to the signed-in account's
+ * model ("reply with OK"). Exactly one responses request, plus a refresh if one is due.
+ */
+import type { Ctx } from '../context.js'
+import { loadCatalog } from '../backend/models.js'
+import { bareSlug, normalizeRequest, openResponses } from '../backend/responses.js'
+import { readEvents, ResponseCollector } from '../backend/sse.js'
+import { SkillError } from '../result.js'
+import { openStore } from '../store/credentials.js'
+
+export interface VerifyOptions {
+  model?: string
+}
+
+export async function verify(ctx: Ctx, opts: VerifyOptions = {}) {
+  const store = await openStore(ctx)
+  const catalog = await loadCatalog(ctx)
+  const visible = catalog.models.filter((m) => m.visibility === 'list')
+  const slug = opts.model ? bareSlug(opts.model) : visible[0]?.slug
+  if (!slug) throw new SkillError('model_not_available', 'This account has no model to verify with')
+  const { body } = normalizeRequest(
+    {
+      model: slug,
+      input: [{ role: 'user', content: 'Reply with exactly: OK' }],
+      reasoning: { effort: lowestEffort(catalog.models.find((m) => m.slug === slug)?.supported_reasoning_levels) },
+    },
+    catalog.models,
+  )
+  const started = performance.now()
+  const upstream = await openResponses(ctx, store, body)
+  const collector = new ResponseCollector()
+  for await (const ev of readEvents(upstream.body)) collector.add(ev)
+  if (!collector.completed) {
+    throw new SkillError('upstream_error', 'The model stream ended before the answer was complete', { retryable: true })
+  }
+  const response = collector.response()
+  return {
+    model: `openai-codex/${slug}`,
+    output_text: response.output_text as string,
+    latency_ms: Math.round(performance.now() - started),
+    usage: { input_tokens: response.usage.input_tokens, output_tokens: response.usage.output_tokens },
+    refreshed: upstream.refreshes > 0,
+    catalog_source: catalog.source,
+  }
+}
+
+/** The cheapest reasoning effort the model offers, to keep the proof tiny. */
+function lowestEffort(levels: { effort: string }[] | undefined): string {
+  const order = ['none', 'minimal', 'low', 'medium', 'high']
+  const offered = new Set((levels ?? []).map((l) => l.effort))
+  return order.find((e) => offered.has(e)) ?? 'low'
+}

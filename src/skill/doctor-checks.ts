@@ -206,6 +206,23 @@ const registry: Check = (s) => {
   return out
 }
 
+/** The gateway (`serve`): running where, or a record left by one that died. */
+const gateway: Check = (s) => {
+  const g = s.gateway
+  if (!g) return []
+  if (g.alive) {
+    return [{ id: 'gateway_running', severity: 'info', message: `The gateway runs at ${g.url} (pid ${g.pid})`, fix: null }]
+  }
+  return [
+    {
+      id: 'gateway_gone',
+      severity: 'warning',
+      message: `A gateway was recorded at ${g.url} (pid ${g.pid}) but its process is gone`,
+      fix: 'Run serve --detach to start it again, or serve --stop to clear the record.',
+    },
+  ]
+}
+
 /** Every offline check, in report order. */
 export const CHECKS: Record<string, Check> = {
   state_dir: stateDir,
@@ -217,6 +234,7 @@ export const CHECKS: Record<string, Check> = {
   clock_skew: clockSkew,
   pending: pendingAge,
   listener,
+  gateway,
   conflicting_env: conflictingEnv,
   registry,
 }

@@ -7,8 +7,10 @@ import { constants } from 'node:fs'
 import { lstat, open, readdir } from 'node:fs/promises'
 import { basename, join } from 'node:path'
 import type { Ctx } from '../context.js'
-import { isTempOf } from '../store/json-file.js'
+import { GatewayRecord, gatewayPaths } from '../gateway/record.js'
+import { isTempOf, readJson } from '../store/json-file.js'
 import { statePaths } from '../store/paths.js'
+import { processAlive } from './pid.js'
 
 /** One path as found on disk (never followed if it is a symlink). */
 export interface Entry {
@@ -34,6 +36,8 @@ export interface Snapshot {
   tempFiles: string[]
   registry: Entry
   marker: Entry
+  /** The gateway record (`gateway.json`), if any, and whether its process lives. */
+  gateway: { url: string; pid: number; alive: boolean } | null
 }
 
 const MAX_READ = 1 << 20
@@ -93,5 +97,11 @@ export async function takeSnapshot(ctx: Ctx, credentialsPath: string): Promise<S
       .map((n) => join(p.home, n)),
     registry: await inspect(join(registryDir, 'providers', 'openai-codex.json')),
     marker: await inspect(join(registryDir, 'models-changed')),
+    gateway: await gatewayRecord(ctx),
   }
+}
+
+async function gatewayRecord(ctx: Ctx): Promise<Snapshot['gateway']> {
+  const info = await readJson(gatewayPaths(ctx).info, GatewayRecord).catch(() => undefined)
+  return info ? { url: info.url, pid: info.pid, alive: processAlive(info.pid) } : null
 }

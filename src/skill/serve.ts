@@ -5,15 +5,14 @@
  */
 import { spawn } from 'node:child_process'
 import { openSync, closeSync } from 'node:fs'
-import { join } from 'node:path'
 import { createInterface } from 'node:readline'
-import { z } from 'zod'
 import { selfArgv } from '../cli/entry.js'
 import type { Ctx } from '../context.js'
 import { send } from '../http.js'
 import { SkillError } from '../result.js'
 import { ensureDir } from '../store/fsafe.js'
-import { readJson, removeFile, writeJson } from '../store/json-file.js'
+import { removeFile, writeJson } from '../store/json-file.js'
+import { gatewayPaths, recordedGateway, type GatewayRecord } from '../gateway/record.js'
 import { keyPath, loadOrCreateKey } from '../gateway/key.js'
 import { processAlive } from './pid.js'
 
@@ -25,18 +24,13 @@ export interface ServeOptions {
   ui_url?: boolean
 }
 
-const Running = z.object({ pid: z.number(), port: z.number(), url: z.string(), started_at: z.string() })
-type Running = z.infer<typeof Running>
-
-const paths = (ctx: Ctx) => ({
-  info: join(ctx.config.home, 'gateway.json'),
-  log: join(ctx.config.home, 'gateway.log'),
-})
+type Running = GatewayRecord
+const paths = gatewayPaths
 
 /** The running gateway, if its process is alive and answers as itself. */
 export async function runningGateway(ctx: Ctx): Promise<Running | undefined> {
-  const info = await readJson(paths(ctx).info, Running).catch(() => undefined)
-  if (!info || !processAlive(info.pid)) return undefined
+  const info = await recordedGateway(ctx)
+  if (!info) return undefined
   try {
     const key = await loadOrCreateKey(ctx)
     const res = await send({

@@ -9,6 +9,7 @@ import { codexChatgptSignIn } from '../store/codex-auth.js'
 import { openStore } from '../store/credentials.js'
 import { pendingStore } from '../store/pending.js'
 import { accountView, devicePendingView, iso, tokenExpiry } from './views.js'
+import { gatewayStatus } from '../gateway/record.js'
 import { readRegistry, registryPaths } from '../host/registry.js'
 
 const CODEX_SHARE_HINT =
@@ -34,6 +35,7 @@ export async function status(ctx: Ctx) {
       updated_at: reg?.provider.updatedAt ?? null,
     },
     store: { kind: store.kind, path: store.path },
+    gateway: await gatewayStatus(ctx),
     ...(codex ? { codex_cli: { signed_in: true, path: codex.path, hint: CODEX_SHARE_HINT } } : {}),
     ...(fixes.length ? { fixed_permissions: fixes } : {}),
   }

@@ -105,6 +105,12 @@ export const COMMANDS: Record<string, Command> = {
     },
     load: async () => (await import('../skill/serve.js')).serve,
   },
+  'gateway-key': {
+    summary: "FOR HOST PROCESSES ONLY: prints the gateway's local key (the registry's keyCommand). Never run it in a chat.",
+    flags: {},
+    load: async () => (await import('../skill/serve.js')).gatewayKey,
+    render: async () => (await import('../skill/serve.js')).renderKey,
+  },
 }
 
 export { flag, pendingId, slug }

@@ -12,6 +12,7 @@ import { SkillError } from '../result.js'
 import { readJson, writeJson } from '../store/json-file.js'
 import { withLock } from '../store/lock.js'
 import { credentialCommand, credentialEnv } from './credential.js'
+import { recordedGateway } from '../gateway/record.js'
 
 export const PROVIDER_ID = 'openai-codex'
 /** The Codex models' output limit (pi-ai's openai-codex list); the catalog does not carry one. */
@@ -49,6 +50,20 @@ export const ProviderFile = z.object({
     }),
     state: RegistryState,
     updatedAt: z.string(),
+    /** The loopback OpenAI-compatible gateway, for hosts that speak only the OpenAI API. */
+    gateway: z
+      .object({
+        api: z.literal('openai-completions'),
+        /** `http://127.0.0.1:<port>/v1` while a gateway runs, else null. */
+        baseUrl: z.string().nullable(),
+        keyCommand: z.object({
+          type: z.literal('command'),
+          argv: z.array(z.string()),
+          env: z.record(z.string(), z.string()),
+          output: z.literal('raw'),
+        }),
+      })
+      .optional(),
   }),
   models: z.array(RegistryModel),
 })
@@ -143,6 +158,16 @@ export async function writeRegistry(
         },
         state,
         updatedAt: new Date(ctx.now()).toISOString(),
+        gateway: {
+          api: 'openai-completions',
+          baseUrl: (await recordedGateway(ctx))?.url ?? null,
+          keyCommand: {
+            type: 'command',
+            argv: [...credentialCommand(ctx).slice(0, -1), 'gateway-key'],
+            env: credentialEnv(ctx),
+            output: 'raw',
+          },
+        },
       },
       models,
     }
@@ -158,4 +183,10 @@ export async function writeRegistry(
     await writeJson(p.marker, { version, updatedAt: doc.provider.updatedAt }, { locked: true })
     return { ...base, changed: true, version }
   })
+}
+
+/** Rewrites the provider file with the current gateway URL (serve started or stopped). */
+export async function refreshGatewayEntry(ctx: Ctx): Promise<void> {
+  const old = await readRegistry(ctx)
+  if (old) await writeRegistry(ctx, old.provider.state, old.models)
 }

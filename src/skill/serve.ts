@@ -15,6 +15,7 @@ import { removeFile, writeJson } from '../store/json-file.js'
 import { gatewayPaths, recordedGateway, type GatewayRecord } from '../gateway/record.js'
 import { keyPath, loadOrCreateKey } from '../gateway/key.js'
 import { processAlive } from './pid.js'
+import { refreshGatewayEntry } from '../host/registry.js'
 
 export interface ServeOptions {
   port?: number
@@ -80,10 +81,14 @@ async function foreground(ctx: Ctx, opts: ServeOptions) {
   const info: Running = { pid: process.pid, port: gw.port, url: gw.url, started_at: new Date(ctx.now()).toISOString() }
   await ensureDir(ctx.config.home)
   await writeJson(paths(ctx).info, info)
+  // Hosts reading the registry learn the gateway's URL (and, on shutdown, that it is gone).
+  await refreshGatewayEntry(ctx).catch(() => {})
   const shutdown = () => {
     void gw
       .close()
       .then(() => removeFile(paths(ctx).info))
+      .then(() => refreshGatewayEntry(ctx))
+      .catch(() => {})
       .finally(() => process.exit(0))
   }
   process.once('SIGTERM', shutdown)
@@ -137,3 +142,11 @@ async function stop(ctx: Ctx) {
   for (let i = 0; i < 50 && processAlive(run.pid); i++) await new Promise((r) => setTimeout(r, 100))
   return { status: 'stopped' as const, pid: run.pid, port: run.port }
 }
+
+/** `gateway-key`: the local key, raw, for host processes that call the gateway. */
+export async function gatewayKey(ctx: Ctx) {
+  return { key: await loadOrCreateKey(ctx), key_file: keyPath(ctx) }
+}
+
+/** Renders `gateway-key` as the bare key (hosts read stdout as the API key). */
+export const renderKey = (r: Record<string, unknown>) => `${String(r.key)}\n`

@@ -14,10 +14,15 @@ let agent: Agent | undefined
  * undici (hundreds of KB) loads on the first request, not at import: `status` and a `token`
  * with a fresh token reach this module but never send, and a cold start is their latency.
  */
+let loaded: { request: typeof import('undici').request; dispatcher: Agent } | undefined
 async function client(): Promise<{ request: typeof import('undici').request; dispatcher: Agent }> {
+  // Kept after the first load: a dynamic import() per request costs the gateway milliseconds
+  // (under a loader hook it is a round trip to the hooks thread).
+  if (loaded) return loaded
   const undici = await import('undici')
   agent ??= new undici.Agent({ keepAliveTimeout: 30_000, connections: 64 })
-  return { request: undici.request, dispatcher: agent }
+  loaded = { request: undici.request, dispatcher: agent }
+  return loaded
 }
 
 export interface HttpRequest {

@@ -1,30 +1,49 @@
 /** chatgpt.com/backend-api as the Codex CLI uses it (protocol.md §7–§9). */
+import { createHash } from 'node:crypto'
 import type { ServerResponse } from 'node:http'
-import { json } from './http-util.js'
 import { streamResponse } from './responses.js'
-import type { EmuState } from './state.js'
-import type { EmuAccount, Req } from './types.js'
+import { json, type Req, type Routes } from './server.js'
+import type { EmuAccount, EmuState } from './state.js'
 
-export function backendRoutes(s: EmuState, now: () => number) {
-  /** The account behind a valid bearer token whose chatgpt-account-id matches, or null. */
+/** The catalog's ETag: a content hash, so any edit of `modes.models` changes it. */
+export const modelsEtag = (models: unknown): string =>
+  `"${createHash('sha256').update(JSON.stringify(models)).digest('hex').slice(0, 16)}"`
+
+/** The backend's routes, all behind a live bearer token of the named account. */
+export function backendRoutes(s: EmuState, now: () => number): Routes {
+  /** The account behind a known, unexpired, unrevoked token that matches chatgpt-account-id. */
   function authed(req: Req, res: ServerResponse): EmuAccount | null {
-    const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1]
+    const token = /^Bearer (\S+)$/i.exec(req.headers.authorization ?? '')?.[1]
     const rec = token ? s.access.get(token) : undefined
-    if (!rec || rec.exp <= now() || req.headers['chatgpt-account-id'] !== rec.account.account_id) {
-      json(res, 401, { detail: 'Unauthorized' })
-      return null
-    }
-    return rec.account
+    const ok =
+      rec !== undefined &&
+      !rec.lineage.revoked &&
+      rec.exp > now() &&
+      req.headers['chatgpt-account-id'] === rec.account.account_id
+    if (!ok) json(res, 401, { detail: 'Unauthorized' })
+    return ok ? rec.account : null
   }
 
-  const resetAt = (secondsAhead: number) => Math.floor(now() / 1000) + secondsAhead
+  const inSeconds = (secs: number) => Math.floor(now() / 1000) + secs
+  const window = (used: number, seconds: number, resetAfter: number) => ({
+    used_percent: used,
+    limit_window_seconds: seconds,
+    reset_after_seconds: resetAfter,
+    reset_at: inSeconds(resetAfter),
+  })
 
   return {
-    'GET /backend-api/codex/models'(req: Req, res: ServerResponse) {
+    'GET /backend-api/codex/models'(req, res) {
       if (!authed(req, res)) return
-      json(res, 200, { models: s.modes.models }, { etag: `"emu-${s.modes.models.length}"` })
+      const etag = modelsEtag(s.modes.models)
+      if (req.headers['if-none-match'] === etag) {
+        res.writeHead(304, { etag })
+        return res.end()
+      }
+      json(res, 200, { models: s.modes.models }, { etag })
     },
-    'GET /backend-api/wham/usage'(req: Req, res: ServerResponse) {
+
+    'GET /backend-api/wham/usage'(req, res) {
       const a = authed(req, res)
       if (!a) return
       json(res, 200, {
@@ -32,28 +51,46 @@ export function backendRoutes(s: EmuState, now: () => number) {
         rate_limit: {
           allowed: true,
           limit_reached: false,
-          primary_window: { used_percent: 12, limit_window_seconds: 18000, reset_after_seconds: 3600, reset_at: resetAt(3600) },
-          secondary_window: { used_percent: 40, limit_window_seconds: 604800, reset_after_seconds: 86400, reset_at: resetAt(86400) },
+          primary_window: window(12, 18_000, 3_600),
+          secondary_window: window(40, 604_800, 86_400),
         },
         credits: { has_credits: false, unlimited: false, balance: '0' },
+        additional_rate_limits: null,
+        rate_limit_reached_type: null,
       })
     },
-    'GET /backend-api/wham/accounts/check'(req: Req, res: ServerResponse) {
+
+    'GET /backend-api/wham/accounts/check'(req, res) {
       const a = authed(req, res)
       if (!a) return
+      const account = {
+        id: a.account_id,
+        plan_type: a.plan,
+        structure: 'personal',
+        workspace_backend_origin: 'NO_CONSTRAINT',
+        account_routing_override: 'NO_CONSTRAINT',
+      }
       json(res, 200, {
-        accounts: [{ id: a.account_id, plan_type: a.plan, structure: 'personal', workspace_backend_origin: 'NO_CONSTRAINT', account_routing_override: 'NO_CONSTRAINT' }],
+        accounts: [account],
         account_ordering: [a.account_id],
         default_account_id: a.account_id,
       })
     },
-    'GET /backend-api/codex/responses'(_req: Req, res: ServerResponse) {
-      // 0.169.0 tries a WebSocket first; a non-101 answer makes it fall back to HTTP POST.
+
+    'GET /backend-api/wham/settings/user'(_req, res) {
+      // 0.169.0 asks for it and tolerates a 404; the real shape is unknown (§9.6).
+      json(res, 404, { detail: 'Not Found' })
+    },
+
+    'GET /backend-api/codex/responses'(_req, res) {
+      // 0.169.0 tries a WebSocket first; a non-101 answer makes it fall back to HTTP POST (§9.1).
       json(res, 426, { detail: 'Upgrade Required' })
     },
-    'POST /backend-api/codex/responses'(req: Req, res: ServerResponse) {
-      if (!authed(req, res)) return
-      return streamResponse(s, req, res, now)
+
+    'POST /backend-api/codex/responses'(req, res) {
+      const a = authed(req, res)
+      if (!a) return
+      return streamResponse(s, a, req, res, now)
     },
   }
 }

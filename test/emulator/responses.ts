@@ -1,118 +1,226 @@
 /**
- * POST /backend-api/codex/responses: validates like the real backend (§9.4) and streams SSE
- * (§9.5): text deltas, function calls with argument deltas, reasoning summaries, completion.
+ * POST /backend-api/codex/responses: validates like the real backend (protocol.md §9.4) and
+ * streams Responses-API SSE (§9.5): text deltas, function calls with argument deltas, reasoning
+ * summaries and the final response.completed, with the x-codex-* rate-limit headers (§8.2).
  */
 import type { ServerResponse } from 'node:http'
-import { json } from './http-util.js'
-import type { EmuState } from './state.js'
-import { rand } from './tokens.js'
-import type { Req } from './types.js'
+import { rand } from './jwt.js'
+import { json, type Req } from './server.js'
+import type { EmuAccount, EmuState, ModelInfo } from './state.js'
 
 const REFUSED = ['max_output_tokens', 'max_tokens', 'temperature', 'top_p', 'stop', 'metadata']
 
-function reject(s: EmuState, body: Record<string, unknown> | null): string | null {
-  if (!body) return null // zstd body we cannot read on this Node: accept, as the real one would
+type Body = Record<string, unknown>
+type Item = Record<string, unknown>
+
+/** The 400 `detail` the real backend gives for this body, or null when it is acceptable. */
+export function rejectReason(models: ModelInfo[], body: Body, lite = false): string | null {
+  const input = Array.isArray(body.input) ? (body.input as unknown[]) : []
+  const model = models.find((m) => m.slug === body.model)
+  // 0.169.0 sends the base instructions as a developer message and no `instructions` at all
+  // (seen even for catalog models without use_responses_lite), so only a request with neither
+  // is refused.
+  const developer = input.some((i) => (i as Item | null)?.role === 'developer')
+  const instructed = typeof body.instructions === 'string' && body.instructions !== ''
   if (body.store !== false) return 'Store must be set to false'
-  if (typeof body.instructions !== 'string' || !body.instructions) return 'Instructions are required'
+  if (!instructed && !developer && !lite && model?.use_responses_lite !== true) {
+    return 'Instructions are required'
+  }
   if (body.stream !== true) return 'Stream must be set to true'
+  if (input.some((i) => (i as Item | null)?.role === 'system')) {
+    return 'System messages are not allowed'
+  }
   for (const p of REFUSED) if (p in body) return `Unsupported parameter: ${p}`
-  const input = Array.isArray(body.input) ? body.input : []
-  if (input.some((i) => (i as { role?: string })?.role === 'system')) return 'System messages are not allowed'
-  const known = s.modes.models.some((m) => m.slug === body.model)
-  if (!known) return `The '${String(body.model)}' model is not supported when using Codex with a ChatGPT account.`
+  if (!model) {
+    return `The '${String(body.model)}' model is not supported when using Codex with a ChatGPT account.`
+  }
   return null
 }
 
-export async function streamResponse(s: EmuState, req: Req, res: ServerResponse, now: () => number) {
-  const body = req.body && typeof req.body === 'object' ? (req.body as Record<string, unknown>) : null
-  const problem = reject(s, body)
-  if (problem) return json(res, 400, { detail: problem })
-  const m = s.modes.responses
-  const resetAt = Math.floor(now() / 1000) + 3600
-  if (m.mode === 'usage_limit') {
-    return json(res, 429, {
-      error: { type: 'usage_limit_reached', message: 'The usage limit has been reached', plan_type: s.account.plan, resets_at: resetAt, resets_in_seconds: 3600 },
-    })
+/** Arguments for a call of `tool`, filled from its JSON-schema properties when it has any. */
+function sampleArguments(tool: Item | undefined): string {
+  const params = (tool?.parameters ?? (tool?.function as Item | undefined)?.parameters) as
+    Item | undefined
+  const props = params?.properties as Record<string, { type?: string }> | undefined
+  if (!props || Object.keys(props).length === 0) return JSON.stringify({ city: 'Paris' })
+  const sample = (t?: string) =>
+    t === 'number' || t === 'integer'
+      ? 1
+      : t === 'boolean'
+        ? true
+        : t === 'array'
+          ? []
+          : t === 'object'
+            ? {}
+            : 'Paris'
+  return JSON.stringify(
+    Object.fromEntries(Object.entries(props).map(([k, v]) => [k, sample(v.type)])),
+  )
+}
+
+/** Splits `text` into about three deltas (one empty delta for empty text). */
+function deltas(text: string): string[] {
+  if (!text) return ['']
+  const size = Math.ceil(text.length / Math.min(3, text.length))
+  const out: string[] = []
+  for (let i = 0; i < text.length; i += size) out.push(text.slice(i, i + size))
+  return out
+}
+
+const tokens = (text: string) => Math.max(1, Math.ceil(text.length / 4))
+
+/** Handles one POST: rejects like the real backend, or streams per `modes.responses`. */
+export async function streamResponse(
+  s: EmuState,
+  account: EmuAccount,
+  req: Req,
+  res: ServerResponse,
+  now: () => number,
+): Promise<void> {
+  // A body we could not decode (zstd on Node 20) is taken on trust, as the brief for it says.
+  const undecodable = req.body === null && req.headers['content-encoding'] !== undefined
+  const body: Body = req.body && typeof req.body === 'object' ? (req.body as Body) : {}
+  if (!undecodable) {
+    if (!req.body || typeof req.body !== 'object') {
+      return json(res, 400, { detail: 'We could not parse the JSON body of your request.' })
+    }
+    const lite = req.headers['x-openai-internal-codex-responses-lite'] === 'true'
+    const reason = rejectReason(s.modes.models, body, lite)
+    if (reason) return json(res, 400, { detail: reason })
   }
-  if (m.mode === 'error500') return json(res, 500, { detail: 'Internal server error' })
+  const hint = /model=([^\s,;]+)/.exec(req.headers['x-codex-routing-hint'] ?? '')?.[1]
+  const model = typeof body.model === 'string' ? body.model : (hint ?? 'unknown')
+  const m = s.modes.responses
+  const nowS = Math.floor(now() / 1000)
+
+  if (m.mode === 'usage_limit') {
+    const error = {
+      type: 'usage_limit_reached',
+      message: 'The usage limit has been reached',
+      plan_type: account.plan,
+      resets_at: nowS + 3_600,
+      resets_in_seconds: 3_600,
+    }
+    return json(res, 429, { error })
+  }
+  if (m.mode === 'error500') return json(res, 500, { detail: 'Internal Server Error' })
 
   res.writeHead(200, {
-    'content-type': 'text/event-stream',
+    'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-cache',
     'x-codex-primary-used-percent': '12.0',
     'x-codex-primary-window-minutes': '300',
-    'x-codex-primary-reset-at': String(resetAt),
+    'x-codex-primary-reset-at': String(nowS + 3_600),
     'x-codex-secondary-used-percent': '40.0',
     'x-codex-secondary-window-minutes': '10080',
-    'x-codex-secondary-reset-at': String(resetAt + 86400),
+    'x-codex-secondary-reset-at': String(nowS + 86_400),
   })
   let closed = false
+  let cut = false
   res.on('close', () => {
-    if (!res.writableFinished) {
-      closed = true
-      s.stats.aborted++
-    }
+    if (res.writableEnded || cut) return
+    closed = true
+    s.stats.aborted++
   })
   const delay = m.mode === 'slow' ? (m.slowMs ?? 200) : 0
-  const id = `resp_${rand(8)}`
-  const model = String(body?.model ?? 'unknown')
-  const send = async (type: string, data: Record<string, unknown>) => {
-    if (closed) return
-    res.write(`event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`)
+  let seq = 0
+  const send = async (type: string, data: Item) => {
+    if (closed || cut) return
+    res.write(
+      `event: ${type}\ndata: ${JSON.stringify({ type, sequence_number: seq++, ...data })}\n\n`,
+    )
+    if (m.mode === 'cut' && type.endsWith('.delta')) {
+      // The stream breaks mid-way: no completion event ever comes. Destroy only once what was
+      // written has left, or the client would see a dead socket instead of a cut stream.
+      cut = true
+      await new Promise((r) => res.write('', r))
+      await new Promise((r) => setTimeout(r, 20))
+      res.destroy()
+      return
+    }
     if (delay) await new Promise((r) => setTimeout(r, delay))
   }
-  const base = { id, object: 'response', created_at: Math.floor(now() / 1000), model }
-  await send('response.created', { response: { ...base, status: 'in_progress', output: [] } })
-  await send('response.in_progress', { response: { ...base, status: 'in_progress', output: [] } })
 
-  const output: Record<string, unknown>[] = []
-  let index = 0
+  const id = `resp_${rand(12)}`
+  const head = { id, object: 'response', created_at: nowS, model }
+  await send('response.created', { response: { ...head, status: 'in_progress', output: [] } })
+  await send('response.in_progress', { response: { ...head, status: 'in_progress', output: [] } })
+
+  const output: Item[] = []
+  let outputTokens = 0
+  let reasoningTokens = 0
   if (m.reply === 'reasoning') {
-    const item = { type: 'reasoning', id: `rs_${rand(6)}`, summary: [{ type: 'summary_text', text: 'Thinking it over.' }] }
-    await send('response.output_item.added', { output_index: index, item: { ...item, summary: [] } })
-    for (const d of ['Thinking ', 'it over.']) {
-      await send('response.reasoning_summary_text.delta', { item_id: item.id, output_index: index, summary_index: 0, delta: d })
+    const text = 'Considering the request before answering.'
+    const at = { item_id: `rs_${rand(12)}`, output_index: output.length }
+    const part = { type: 'summary_text', text: '' }
+    await send('response.output_item.added', {
+      output_index: at.output_index,
+      item: { type: 'reasoning', id: at.item_id, summary: [] },
+    })
+    await send('response.reasoning_summary_part.added', { ...at, summary_index: 0, part })
+    for (const delta of deltas(text)) {
+      await send('response.reasoning_summary_text.delta', { ...at, summary_index: 0, delta })
     }
-    await send('response.output_item.done', { output_index: index, item })
+    await send('response.reasoning_summary_text.done', { ...at, summary_index: 0, text })
+    await send('response.reasoning_summary_part.done', {
+      ...at,
+      summary_index: 0,
+      part: { ...part, text },
+    })
+    const item = { type: 'reasoning', id: at.item_id, summary: [{ ...part, text }] }
+    await send('response.output_item.done', { output_index: at.output_index, item })
     output.push(item)
-    index++
+    reasoningTokens = tokens(text)
   }
+
   if (m.reply === 'tool_call') {
-    const tools = Array.isArray(body?.tools) ? (body!.tools as { name?: string }[]) : []
-    const name = tools[0]?.name ?? 'get_weather'
-    const args = JSON.stringify({ city: 'Paris' })
-    const item = { type: 'function_call', id: `fc_${rand(6)}`, call_id: `call_${rand(6)}`, name, arguments: args, status: 'completed' }
-    await send('response.output_item.added', { output_index: index, item: { ...item, arguments: '' } })
-    for (const d of [args.slice(0, 5), args.slice(5)]) {
-      await send('response.function_call_arguments.delta', { item_id: item.id, output_index: index, delta: d })
-    }
-    await send('response.function_call_arguments.done', { item_id: item.id, output_index: index, arguments: args })
-    await send('response.output_item.done', { output_index: index, item })
+    const tools = Array.isArray(body.tools) ? (body.tools as Item[]) : []
+    const tool = tools[0]
+    const name = String(tool?.name ?? (tool?.function as Item | undefined)?.name ?? 'get_weather')
+    const args = sampleArguments(tool)
+    const base = { type: 'function_call', id: `fc_${rand(12)}`, call_id: `call_${rand(12)}`, name }
+    const at = { item_id: base.id, output_index: output.length }
+    await send('response.output_item.added', {
+      output_index: at.output_index,
+      item: { ...base, arguments: '', status: 'in_progress' },
+    })
+    for (const delta of deltas(args))
+      await send('response.function_call_arguments.delta', { ...at, delta })
+    await send('response.function_call_arguments.done', { ...at, arguments: args })
+    const item = { ...base, arguments: args, status: 'completed' }
+    await send('response.output_item.done', { output_index: at.output_index, item })
     output.push(item)
+    outputTokens = tokens(args)
   } else {
     const text = m.text ?? 'OK'
-    const msgId = `msg_${rand(6)}`
+    const at = { item_id: `msg_${rand(12)}`, output_index: output.length, content_index: 0 }
     const part = { type: 'output_text', text: '', annotations: [] }
-    await send('response.output_item.added', { output_index: index, item: { type: 'message', id: msgId, role: 'assistant', status: 'in_progress', content: [] } })
-    await send('response.content_part.added', { item_id: msgId, output_index: index, content_index: 0, part })
-    const n = Math.max(1, Math.min(3, text.length))
-    const size = Math.ceil(text.length / n)
-    for (let i = 0; i < text.length; i += size) {
-      await send('response.output_text.delta', { item_id: msgId, output_index: index, content_index: 0, delta: text.slice(i, i + size) })
-      if (m.mode === 'cut' && i === 0) {
-        res.destroy() // the stream breaks mid-way: no completion event ever comes
-        return
-      }
-    }
-    await send('response.output_text.done', { item_id: msgId, output_index: index, content_index: 0, text })
-    await send('response.content_part.done', { item_id: msgId, output_index: index, content_index: 0, part: { ...part, text } })
-    const item = { type: 'message', id: msgId, role: 'assistant', status: 'completed', content: [{ ...part, text }] }
-    await send('response.output_item.done', { output_index: index, item })
+    const msg = { type: 'message', id: at.item_id, role: 'assistant' }
+    await send('response.output_item.added', {
+      output_index: at.output_index,
+      item: { ...msg, status: 'in_progress', content: [] },
+    })
+    await send('response.content_part.added', { ...at, part })
+    for (const delta of deltas(text)) await send('response.output_text.delta', { ...at, delta })
+    await send('response.output_text.done', { ...at, text })
+    await send('response.content_part.done', { ...at, part: { ...part, text } })
+    const item = { ...msg, status: 'completed', content: [{ ...part, text }] }
+    await send('response.output_item.done', { output_index: at.output_index, item })
     output.push(item)
+    outputTokens = tokens(text)
   }
-  const usage = { input_tokens: 10, input_tokens_details: { cached_tokens: 0 }, output_tokens: 2, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: 12 }
+
+  const inputTokens = tokens(JSON.stringify(body.input ?? '') + String(body.instructions ?? ''))
+  const usage = {
+    input_tokens: inputTokens,
+    input_tokens_details: { cached_tokens: 0 },
+    output_tokens: outputTokens + reasoningTokens,
+    output_tokens_details: { reasoning_tokens: reasoningTokens },
+    total_tokens: inputTokens + outputTokens + reasoningTokens,
+  }
+  const final = m.reply === 'empty-output' ? [] : output
   await send('response.completed', {
-    response: { ...base, status: 'completed', output: m.reply === 'empty-output' ? [] : output, usage },
+    response: { ...head, status: 'completed', output: final, usage },
   })
-  if (!closed) res.end()
+  if (!closed && !cut) res.end()
 }

@@ -1,6 +1,74 @@
-/** The emulator's memory: device logins, auth codes, token lineages, counters. */
+/** The emulator's public types and its memory: device logins, codes, token lineages, counters. */
 import { readFileSync } from 'node:fs'
-import type { EmuAccount, EmuModes, RecordedRequest, Stats } from './types.js'
+
+/** The ChatGPT account the emulator signs people in to. */
+export interface EmuAccount {
+  email: string
+  account_id: string
+  plan: string
+  user_id: string
+}
+
+/** One entry of the models catalog (protocol.md §7.2), kept loose so tests can bend it. */
+export type ModelInfo = Record<string, unknown>
+
+/**
+ * A fault injected before normal handling: a canned `status` (default 500, with optional body and
+ * headers) or, when `kind` is set, a kind of breakage. `times` limits how often it fires (default:
+ * until cleared). One shape with optional fields, not a union, so that tables of loosely typed
+ * cases (`Record<string, unknown>`) can be passed straight in.
+ */
+export interface Fault {
+  status?: number
+  body?: string
+  headers?: Record<string, string>
+  kind?: 'hang' | 'reset' | 'html502' | 'non-json' | 'wrong-shape'
+  times?: number
+}
+
+/** How POST /backend-api/codex/responses answers. */
+export interface ResponsesMode {
+  reply: 'text' | 'tool_call' | 'empty-output' | 'reasoning'
+  text?: string
+  mode?: 'ok' | 'usage_limit' | 'error500' | 'slow' | 'cut'
+  slowMs?: number
+}
+
+/** Switches that bend the emulator's behaviour; change them with `set()` or POST /__emu/set. */
+export interface EmuModes {
+  usercode: 'ok' | 'disabled' | 'error'
+  /** Always sent as a JSON string: 0.169.0 fails to parse a number. */
+  interval: string
+  pendingStatus: 403 | 404
+  accessTtlS: number
+  refresh: 'ok' | 'expired' | 'invalidated' | 'omit' | 'no-rotate'
+  authorize: 'approve' | 'deny'
+  authorizeErrorDescription?: string
+  faults: Record<string, Fault>
+  responses: ResponsesMode
+  models: ModelInfo[]
+}
+
+/** One request as the emulator saw it (control calls under /__emu/ are not recorded). */
+export interface RecordedRequest {
+  method: string
+  path: string
+  query: Record<string, string>
+  headers: Record<string, string>
+  /** Parsed JSON, a form as a record, the raw text, or null (empty or undecodable body). */
+  body: unknown
+  at: number
+}
+
+/** Counters; `reset()` zeroes them. */
+export interface Stats {
+  refreshes: number
+  reuse: number
+  revoked: number
+  exchanges: number
+  /** Response streams the client hung up on before completion. */
+  aborted: number
+}
 
 export interface DeviceLogin {
   device_auth_id: string
@@ -8,24 +76,47 @@ export interface DeviceLogin {
   expires_at: number
   status: 'pending' | 'approved' | 'denied' | 'collected'
 }
+
+/** Every token minted from one sign-in shares a lineage; revoking any of them revokes all. */
+export interface Lineage {
+  revoked: boolean
+}
+
 export interface AuthCode {
   challenge: string
   redirect_uri: string
   account: EmuAccount
   used: boolean
-}
-export interface RefreshRecord {
-  account: EmuAccount
-  state: 'active' | 'used' | 'revoked'
-}
-export interface AccessRecord {
-  account: EmuAccount
+  /** Expiry in emulator-clock ms. */
   exp: number
 }
 
-export const defaultModels = (): Record<string, unknown>[] =>
-  JSON.parse(readFileSync(new URL('../../fixtures/emulator-models.json', import.meta.url), 'utf8'))
+export interface RefreshRecord {
+  lineage: Lineage
+  used: boolean
+}
 
+export interface AccessRecord {
+  lineage: Lineage
+  account: EmuAccount
+  /** Expiry in emulator-clock ms. */
+  exp: number
+}
+
+/** The catalog served by default, read fresh so tests that edit it never share one copy. */
+export const defaultModels = (): ModelInfo[] =>
+  JSON.parse(
+    readFileSync(new URL('../../fixtures/emulator-models.json', import.meta.url), 'utf8'),
+  ) as ModelInfo[]
+
+export const DEFAULT_ACCOUNT: EmuAccount = {
+  email: 'user@example.com',
+  account_id: '3f1c2a4e-0000-4000-8000-emulator0001',
+  plan: 'pro',
+  user_id: 'user-emulator-1',
+}
+
+/** All mutable state of one emulator instance. */
 export class EmuState {
   devices: DeviceLogin[] = []
   codes = new Map<string, AuthCode>()
@@ -38,13 +129,7 @@ export class EmuState {
   modes: EmuModes
 
   constructor(account: Partial<EmuAccount> | undefined, accessTtlS: number) {
-    this.account = {
-      email: 'user@example.com',
-      account_id: '3f1c2a4e-0000-4000-8000-emulator0001',
-      plan: 'pro',
-      user_id: 'user-emulator-1',
-      ...account,
-    }
+    this.account = { ...DEFAULT_ACCOUNT, ...account }
     this.modes = {
       usercode: 'ok',
       interval: '5',
@@ -58,14 +143,32 @@ export class EmuState {
     }
   }
 
-  mint<T extends string>(secret: T): T {
+  /** Remembers a secret for `secrets()` (the suite's leak scan) and returns it. */
+  mint(secret: string): string {
     this.minted.push(secret)
     return secret
+  }
+
+  /** The device login with that user code, or the most recent one. */
+  device(userCode?: string): DeviceLogin | undefined {
+    return userCode ? this.devices.find((d) => d.user_code === userCode) : this.devices.at(-1)
+  }
+
+  /** Revokes the lineage of a refresh or access token; false when the token is unknown. */
+  revoke(token: string): boolean {
+    const lineage = (this.refresh.get(token) ?? this.access.get(token))?.lineage
+    if (lineage) lineage.revoked = true
+    return lineage !== undefined
   }
 
   count(route: string): number {
     if (route === 'refresh') return this.stats.refreshes
     if (route === 'exchange') return this.stats.exchanges
     return this.requests.filter((r) => `${r.method} ${r.path}` === route).length
+  }
+
+  reset(): void {
+    this.requests.length = 0
+    Object.assign(this.stats, { refreshes: 0, reuse: 0, revoked: 0, exchanges: 0, aborted: 0 })
   }
 }

@@ -4,6 +4,7 @@
  * test/helpers/figures.ts), prints the totals, and writes test-results/reliability-summary.json.
  * The README's Reliability section quotes these totals.
  */
+import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -46,6 +47,12 @@ export function summarise(): Record<string, unknown> {
 
 export default function setup() {
   for (const f of FILES) rmSync(join(RESULTS, f), { force: true })
+  // The CLI tests run the bundle (test/helpers/cli.ts): build it from the current sources.
+  if (process.env.CHATGPT_CODEX_TEST_ENTRY !== 'source') {
+    const root = fileURLToPath(new URL('../../', import.meta.url))
+    const b = spawnSync(process.execPath, ['scripts/build.mjs'], { cwd: root, encoding: 'utf8' })
+    if (b.status !== 0) throw new Error(`npm run build failed:\n${b.stdout}${b.stderr}`)
+  }
   return () => {
     const summary = summarise()
     mkdirSync(RESULTS, { recursive: true })

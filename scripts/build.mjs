@@ -18,7 +18,7 @@
  * no TypeScript loader at install time.
  */
 import { spawnSync } from 'node:child_process'
-import { chmodSync, copyFileSync, mkdtempSync, rmSync, statSync } from 'node:fs'
+import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { builtinModules } from 'node:module'
 import { tmpdir } from 'node:os'
@@ -87,6 +87,9 @@ await build({
   legalComments: 'none',
   logLevel: 'warning',
   plugins: [projectSources, vendorSplit],
+  // import() of a vendor file must become require(): the loader runs the bundle through
+  // vm.Script, which has no dynamic-import hook on Node 20.
+  supported: { 'dynamic-import': false },
 })
 for (const pkg of vendored) {
   await build({
@@ -101,6 +104,9 @@ for (const pkg of vendored) {
     legalComments: 'none',
     logLevel: 'warning',
   })
+}
+if (/\bimport\(/.test(readFileSync(join(outdir, 'app.cjs'), 'utf8'))) {
+  throw new Error('dist/app.cjs still has an import() call; the vm.Script loader cannot run it')
 }
 copyFileSync(resolve(root, 'scripts/cli-loader.cjs'), join(outdir, 'cli.cjs'))
 chmodSync(join(outdir, 'cli.cjs'), 0o755)

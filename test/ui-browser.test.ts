@@ -182,7 +182,8 @@ describe.skipIf(SKIP)('the reference page in headless chromium', () => {
     const last = page.locator('#transcript li').last()
     // Streaming: a part of the answer shows before the whole of it.
     await expect
-      .poll(() => last.textContent(), { interval: 20 })
+      // The slow stream sends its first delta ~1 s in: expect.poll's 1 s default is too tight.
+      .poll(() => last.textContent(), { interval: 20, timeout: 5_000 })
       .toMatch(new RegExp(`^${answer.slice(0, 5)}`))
     expect(await last.textContent()).not.toBe(answer)
     await expect.poll(() => last.textContent(), { timeout: 10_000 }).toBe(answer)

@@ -12,8 +12,7 @@ const transcript = $('transcript')
 const message = /** @type {HTMLTextAreaElement} */ ($('message'))
 
 const PREFIX = 'openai-codex/'
-const NEW_LINK =
-  'Ask your agent for a new page link, or run: npx tsx exports.ts serve --ui-url (the gateway restarted, or this page was opened without a link).'
+const NEW_LINK = 'Ask your agent for a new page link, or run: npx tsx exports.ts serve --ui-url'
 /** @type {{role: string, content: string}[]} */
 const history = []
 let ended = false
@@ -91,7 +90,7 @@ function errorText(status, body) {
 function sessionEnded() {
   ended = true
   account.className = 'off'
-  account.textContent = `This page has no session. ${NEW_LINK}`
+  account.textContent = `This page has no session (the gateway restarted, or the page was opened without a link). ${NEW_LINK}`
   picker.replaceChildren()
   picker.disabled = true
 }
@@ -131,7 +130,7 @@ async function follow() {
         if (ev.event === 'models') showModels(JSON.parse(ev.data))
     } catch {
       account.className = 'off'
-      account.textContent = `The gateway is not reachable. If it stopped, start it again, then: ${NEW_LINK}`
+      account.textContent = `The gateway is not reachable. If it stopped, start it again (serve --detach), then: ${NEW_LINK}`
     }
     await new Promise((r) => setTimeout(r, 1000))
   }

@@ -48,11 +48,11 @@ describe.skipIf('missing' in codex && !mustRun)(
     let w: World
     let codexHome: string
     let codexEnv: Record<string, string>
-    const measured: Record<string, number> = {}
+    const measured: Record<string, number[]> = {}
 
     const cx = async (name: string, args: string[], opts: Parameters<typeof runCodex>[3] = {}) => {
       const r: CodexRun = await runCodex(bin, args, codexEnv, opts)
-      measured[name] = r.ms
+      measured[name] = [...(measured[name] ?? []), r.ms]
       return r
     }
     const exec = () =>
@@ -162,6 +162,11 @@ describe.skipIf('missing' in codex && !mustRun)(
       const e1 = await exec()
       expect(e1.code, e1.stderr).toBe(0)
       expect(w.emu.count('POST /oauth/token')).toBe(refreshesBefore + 1)
+      const grant = w.emu.requests.filter((q) => q.path === '/oauth/token').at(-1)
+      expect(grant?.body).toMatchObject({
+        grant_type: 'refresh_token',
+        refresh_reason: 'proactive_expiry',
+      })
       const codexRotated = authJson(codexHome).tokens
       expect(codexRotated.refresh_token).not.toBe(rtBefore)
 

@@ -25,7 +25,8 @@ function option(name: string): string | undefined {
 }
 
 const runs = Number(option('runs') ?? 15)
-if (!Number.isInteger(runs) || runs < 15) throw new Error('--runs must be a whole number, at least 15')
+if (!Number.isInteger(runs) || runs < 15)
+  throw new Error('--runs must be a whole number, at least 15')
 const only = option('only')?.split(',')
 
 if (!existsSync(FAST)) {
@@ -93,7 +94,15 @@ try {
       `Node ${process.version}, ${platform()} ${arch()}; load average ${load0.toFixed(2)} → ${loadavg()[0]!.toFixed(2)}; ${elapsed} s.`,
     '',
     table(
-      ['call', 'fast entry', 'npx tsx exports.ts', '÷ node -e 0', '÷ codex launcher', 'requests/call', 'state'],
+      [
+        'call',
+        'fast entry',
+        'npx tsx exports.ts',
+        '÷ node -e 0',
+        '÷ codex launcher',
+        'requests/call',
+        'state',
+      ],
       body,
     ),
     '',
@@ -115,7 +124,10 @@ try {
           : ''),
     )
   }
-  out.push('', `Environment of every measured process: a minimal one; dropped from this shell: ${DROPPED_ENV.join(', ')}.`)
+  out.push(
+    '',
+    `Environment of every measured process: a minimal one; dropped from this shell: ${DROPPED_ENV.join(', ')}.`,
+  )
   for (const n of notes) out.push(`Note: ${n}`)
   process.stdout.write(`${out.join('\n')}\n`)
 } finally {

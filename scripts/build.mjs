@@ -66,7 +66,8 @@ const vendorSplit = {
     b.onResolve({ filter: /^[^./]/ }, (args) => {
       if (args.path.startsWith('node:') || builtinModules.includes(args.path)) return undefined
       if (args.path === 'zod' || args.path.startsWith('zod/')) return undefined
-      if (!args.importer.startsWith(root) || args.importer.includes('/node_modules/')) return undefined
+      if (!args.importer.startsWith(root) || args.importer.includes('/node_modules/'))
+        return undefined
       vendored.add(args.path)
       return { path: `./vendor/${vendorFile(args.path)}`, external: true }
     })
@@ -121,11 +122,15 @@ try {
     CHATGPT_CODEX_HOME: join(scratch, 'state'),
   }
   for (const args of [['status'], ['token'], ['--help'], ['status', '--nope'], ['status']]) {
-    const r = spawnSync(process.execPath, [join(root, 'scripts/code-cache.cjs'), join(outdir, 'cli.cjs'), ...args], {
-      env,
-      encoding: 'utf8',
-      timeout: 60_000,
-    })
+    const r = spawnSync(
+      process.execPath,
+      [join(root, 'scripts/code-cache.cjs'), join(outdir, 'cli.cjs'), ...args],
+      {
+        env,
+        encoding: 'utf8',
+        timeout: 60_000,
+      },
+    )
     if (r.error || r.status === null || r.stderr) {
       throw new Error(`code-cache training run "${args.join(' ')}" failed: ${r.error ?? r.stderr}`)
     }

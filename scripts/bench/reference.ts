@@ -40,12 +40,15 @@ export const LAUNCHER = 'codex login status (npm launcher)'
 export const NATIVE_CODEX = 'codex login status (native binary)'
 
 export function referenceCases(w: World): Reference {
-  const cases: Record<string, Cold> = { [NODE]: { argv: [process.execPath, '-e', '0'], env: w.plain } }
+  const cases: Record<string, Cold> = {
+    [NODE]: { argv: [process.execPath, '-e', '0'], env: w.plain },
+  }
   const missing: string[] = []
   const launcher = join(ROOT, 'node_modules', '.bin', 'codex')
   // Signed out in a throwaway CODEX_HOME: prints "Not logged in" and exits 1, as the issue measured.
   if (existsSync(launcher)) cases[LAUNCHER] = { argv: [launcher, 'login', 'status'], env: w.plain }
-  else missing.push(`${LAUNCHER}: node_modules/.bin/codex is absent (npm ci installs @openai/codex)`)
+  else
+    missing.push(`${LAUNCHER}: node_modules/.bin/codex is absent (npm ci installs @openai/codex)`)
   const native = nativeCodex()
   if (native) cases[NATIVE_CODEX] = { argv: [native, 'login', 'status'], env: w.plain }
   else missing.push(`${NATIVE_CODEX}: the @openai/codex platform package is not installed`)

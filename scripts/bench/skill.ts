@@ -22,7 +22,9 @@ function expect(name: string, want: (json: Record<string, unknown>) => boolean) 
   return (run: Run) => {
     const json = parse(run)
     if (json?.ok !== true || !want(json)) {
-      const shown = json ? { ok: json.ok, code: json.code, status: json.status, error: json.error } : run.stderr
+      const shown = json
+        ? { ok: json.ok, code: json.code, status: json.status, error: json.error }
+        : run.stderr
       throw new Error(`${name}: unexpected result ${JSON.stringify(shown)}`)
     }
   }
@@ -55,19 +57,26 @@ export async function skillRows(w: World): Promise<Row[]> {
     {
       name: 'status',
       note: 'signed in; reads disk only',
-      ...both(w, ['status'], w.signedIn, { check: expect('status', (j) => j.status === 'connected') }),
+      ...both(w, ['status'], w.signedIn, {
+        check: expect('status', (j) => j.status === 'connected'),
+      }),
       requests: 0,
     },
     {
       name: 'token',
       note: 'signed in, warm token (the host credential helper)',
-      ...both(w, ['token'], w.signedIn, { check: expect('token', (j) => typeof j.token === 'string') }),
+      ...both(w, ['token'], w.signedIn, {
+        check: expect('token', (j) => typeof j.token === 'string'),
+      }),
       requests: 0,
     },
     {
       name: 'models',
       note: 'cache hit (fetched < 300 s ago)',
-      ...both(w, ['models'], w.signedIn, { before: prime, check: expect('models', (j) => j.source === 'cache') }),
+      ...both(w, ['models'], w.signedIn, {
+        before: prime,
+        check: expect('models', (j) => j.source === 'cache'),
+      }),
       requests: 0,
     },
     {
@@ -75,7 +84,8 @@ export async function skillRows(w: World): Promise<Row[]> {
       note: 'signed out, no pending login: asks the emulator for a device code',
       ...both(w, ['start'], w.flow, {
         // Untimed: forget the previous run's pending login so this one asks for a new code.
-        before: async () => rmSync(join(w.flow.CHATGPT_CODEX_HOME!, 'pending.json'), { force: true }),
+        before: async () =>
+          rmSync(join(w.flow.CHATGPT_CODEX_HOME!, 'pending.json'), { force: true }),
         check: expect('start', (j) => j.status === 'pending'),
       }),
       requests: 1,

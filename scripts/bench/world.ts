@@ -59,7 +59,8 @@ export async function makeWorld(): Promise<World> {
     async fast(args, env) {
       const run: Run = await runCold({ argv: [process.execPath, FAST, ...args], env })
       const json = parse(run)
-      if (json?.ok !== true) throw new Error(`setup: ${args.join(' ')} failed: ${run.stdout}${run.stderr}`)
+      if (json?.ok !== true)
+        throw new Error(`setup: ${args.join(' ')} failed: ${run.stdout}${run.stderr}`)
       return json
     },
     async close() {
@@ -72,7 +73,8 @@ export async function makeWorld(): Promise<World> {
   await w.fast(['start'], w.signedIn)
   emu.approve()
   const polled = await w.fast(['poll'], w.signedIn)
-  if (polled.status !== 'connected') throw new Error(`setup: sign-in did not connect: ${JSON.stringify(polled.status)}`)
+  if (polled.status !== 'connected')
+    throw new Error(`setup: sign-in did not connect: ${JSON.stringify(polled.status)}`)
   return w
 }
 

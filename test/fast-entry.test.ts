@@ -1,0 +1,128 @@
+/**
+ * The prebuilt fast entry (`dist/cli.cjs`, package.json `bin`) is the same CLI as `npx tsx
+ * exports.ts`: same stdout and exit status for status, --help, usage errors and the token
+ * helper; the sign-in flow works through it (vendor chunks load on demand); and the cold paths
+ * (`status`, a warm `token`) never load undici, the lock library or write-file-atomic. No
+ * timing is asserted here: `npm run bench` is the measurement.
+ */
+import { spawn, spawnSync } from 'node:child_process'
+import { existsSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { childEnv, ROOT, runCli } from './helpers/cli.js'
+import { tempDir, world, type World } from './helpers/harness.js'
+import { leakScan, record, recordAllowed } from './helpers/leaks.js'
+
+const FAST = join(ROOT, 'dist', 'cli.cjs')
+const VENDOR = ['undici', 'proper-lockfile', 'write-file-atomic']
+
+let w: World
+let preload: string
+
+beforeAll(async () => {
+  // Built by `npm install` (prepare); build here only when absent, so a parallel test that
+  // runs the helper never sees dist/ disappear under it.
+  if (!existsSync(FAST)) {
+    const r = spawnSync(process.execPath, [join(ROOT, 'scripts/build.mjs')], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    })
+    if (r.status !== 0) throw new Error(`build failed: ${r.stderr}`)
+  }
+  w = await world()
+  // Reports, at exit, every file the process loaded through require (the bundle's vendor files).
+  preload = join(tempDir('cco-preload-'), 'loaded.cjs')
+  writeFileSync(
+    preload,
+    "process.on('exit', () => process.stderr.write('LOADED ' + JSON.stringify(Object.keys(require.cache)) + '\\n'))\n",
+  )
+}, 120_000)
+afterAll(() => w?.close())
+
+const fast = (args: string[], env: Record<string, string | undefined> = {}) =>
+  runCli(args, { ...w.env, ...env }, { entry: FAST })
+const source = (args: string[], env: Record<string, string | undefined> = {}) =>
+  runCli(args, { ...w.env, ...env })
+
+/** Runs the fast entry with the preload; returns which vendor files it loaded. */
+function vendorLoaded(args: string[]): Promise<{ code: number | null; vendor: string[] }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['-r', preload, FAST, ...args], {
+      cwd: ROOT,
+      env: childEnv(w.env),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d) => (stdout += d))
+    child.stderr.on('data', (d) => (stderr += d))
+    child.on('error', reject)
+    child.on('close', (code) => {
+      if (args[0] === 'token') recordAllowed(stdout)
+      record(stdout)
+      record(stderr)
+      const line = stderr.split('\n').find((l) => l.startsWith('LOADED '))
+      const files: string[] = line ? JSON.parse(line.slice(7)) : []
+      if (!line) return reject(new Error(`no LOADED line; stderr: ${stderr}`))
+      resolve({
+        code,
+        vendor: VENDOR.filter((v) => files.some((f) => f.endsWith(`/dist/vendor/${v}.cjs`))),
+      })
+    })
+  })
+}
+
+describe('fast entry = npx tsx exports.ts', () => {
+  it.each([
+    ['status (signed out)', ['status']],
+    ['--help', ['--help']],
+    ['unknown function', ['nope']],
+    ['unknown flag', ['status', '--bogus']],
+    ['bad flag value', ['poll', '--pending-id', 'x']],
+    ['pretty', ['status', '--pretty']],
+  ])('%s: same stdout and exit status', async (_name, args) => {
+    const [a, b] = await Promise.all([fast(args), source(args)])
+    expect(a.stdout).toBe(b.stdout)
+    expect(a.code).toBe(b.code)
+    expect(a.stderr).toBe('')
+  })
+
+  it('signs in through the fast entry (start, poll: undici and the write path load on demand)', async () => {
+    w.emu.set({ interval: '0' })
+    const s = await fast(['start'])
+    expect(s.json).toMatchObject({ ok: true, status: 'pending' })
+    w.emu.approve()
+    const p = await fast(['poll'])
+    expect(p.json).toMatchObject({ ok: true, status: 'connected' })
+    const after = await Promise.all([fast(['status']), source(['status'])])
+    expect(after[0].json.status).toBe('connected')
+    expect(after[0].stdout).toBe(after[1].stdout)
+  })
+
+  it('token: same result from both entries; the registry credential command is the fast entry', async () => {
+    const [a, b] = await Promise.all([fast(['token']), source(['token'])])
+    recordAllowed(a.stdout)
+    recordAllowed(b.stdout)
+    expect(a.code).toBe(0)
+    expect(a.stdout).toBe(b.stdout)
+    const reg = await fast(['status'])
+    const { readFileSync } = await import('node:fs')
+    const provider = JSON.parse(readFileSync(reg.json.registry.path, 'utf8'))
+    expect(JSON.stringify(provider)).toContain(FAST)
+  })
+})
+
+describe('cold paths load only what they need', () => {
+  it('status and a warm token load no undici, lock library or write-file-atomic', async () => {
+    expect(await vendorLoaded(['status'])).toEqual({ code: 0, vendor: [] })
+    expect(await vendorLoaded(['token'])).toEqual({ code: 0, vendor: [] })
+  })
+
+  it('a call that sends does load undici (the probe sees vendor files)', async () => {
+    const r = await vendorLoaded(['models', '--force'])
+    expect(r.code).toBe(0)
+    expect(r.vendor).toContain('undici')
+  })
+})
+
+leakScan(import.meta.url)

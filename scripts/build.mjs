@@ -18,7 +18,15 @@
  * no TypeScript loader at install time.
  */
 import { spawnSync } from 'node:child_process'
-import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
+import {
+  chmodSync,
+  copyFileSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { builtinModules } from 'node:module'
 import { tmpdir } from 'node:os'
@@ -27,7 +35,15 @@ import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
-const outdir = resolve(root, 'dist')
+const finalDir = resolve(root, 'dist')
+/**
+ * Built beside dist/ and swapped in at the end: tests, the bench and hosts' credential helpers
+ * may be running dist/cli.cjs while another process rebuilds (the test setup does), and a
+ * dist/ emptied for seconds made them fail. A sibling keeps every relative path the same.
+ */
+const outdir = resolve(root, `dist.build-${process.pid}`)
+// A failed build leaves nothing behind (after the swap this path no longer exists).
+process.on('exit', () => rmSync(outdir, { recursive: true, force: true }))
 
 /**
  * `import { z } from 'zod'` binds zod's whole `z` object, so the bundle keeps all of zod
@@ -139,7 +155,17 @@ try {
   rmSync(scratch, { recursive: true, force: true })
 }
 
-const kib = (f) => Math.round(statSync(join(outdir, f)).size / 1024)
+// Swap: a running process resolves ./vendor/* by path, and the new files are the same packages.
+const old = `${finalDir}.old-${process.pid}`
+try {
+  renameSync(finalDir, old)
+} catch (err) {
+  if (err.code !== 'ENOENT') throw err
+}
+renameSync(outdir, finalDir)
+rmSync(old, { recursive: true, force: true })
+
+const kib = (f) => Math.round(statSync(join(finalDir, f)).size / 1024)
 process.stdout.write(
   `built dist/cli.cjs: dist/app.cjs ${kib('app.cjs')} KiB, code cache dist/app.cache ${kib('app.cache')} KiB\n`,
 )

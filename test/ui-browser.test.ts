@@ -5,7 +5,7 @@
  * `/model`, stream an answer, and refuse a reused link and a cross-origin cookie POST.
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs'
-import { createServer, type Server } from 'node:http'
+import { createServer, get, type ClientRequest, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
@@ -44,10 +44,19 @@ describe.skipIf(SKIP)('the reference page in headless chromium', () => {
   let browser: Browser
   let ctx: BrowserContext
   let page: Page
-  let gw: { port: number; url: string; key_file: string; ui_url: string; pid: number }
+  let gw: {
+    port: number
+    url: string
+    key_file: string
+    ui_url: string
+    pid: number
+    log_file: string
+  }
   let other: Awaited<ReturnType<typeof otherOrigin>>
   let visible: string[]
   const navigations: string[] = []
+  let feedReq: ClientRequest | undefined
+  let feedFrames = 0
 
   /** A CLI run whose stdout may carry a fresh ui_url code (only that output may). */
   const cliWithCode = async (args: string[]) => {
@@ -65,6 +74,14 @@ describe.skipIf(SKIP)('the reference page in headless chromium', () => {
 
   beforeAll(async () => {
     w = await world()
+    const cli = w.cli
+    w.cli = async (args, extra) => {
+      const r = await cli(args, extra)
+      // A CLI that printed no JSON: show why in the test output (stderr is scrubbed by the CLI).
+      if (r.json === undefined)
+        console.log('CLI gave no JSON:', args, r.code, r.stderr.slice(0, 2000))
+      return r
+    }
     await w.signIn()
     visible = w.emu.modes.models
       .filter((m) => m.visibility === 'list')
@@ -73,9 +90,20 @@ describe.skipIf(SKIP)('the reference page in headless chromium', () => {
     const s = await cliWithCode(['serve', '--detach', '--port', '0'])
     expect(s.json).toMatchObject({ ok: true, status: 'running', ui_url: expect.any(String) })
     gw = s.json as typeof gw
-    const key = readFileSync(gw.key_file, 'utf8').trim()
+    const key = String((JSON.parse(readFileSync(gw.key_file, 'utf8')) as { key: string }).key)
     trackSecrets(() => [key, ...codes])
     other = await otherOrigin()
+    // The feed as a host's server sees it (bearer key): every frame goes into the secret scan.
+    feedReq = get(
+      `http://127.0.0.1:${gw.port}/v1/models/events`,
+      { headers: { authorization: `Bearer ${key}` } },
+      (res) =>
+        res.setEncoding('utf8').on('data', (chunk: string) => {
+          feedFrames += (chunk.match(/^event: models$/gm) ?? []).length
+          record(chunk)
+        }),
+    )
+    feedReq.on('error', () => undefined)
     const { chromium } = await import('playwright-core')
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -92,7 +120,7 @@ describe.skipIf(SKIP)('the reference page in headless chromium', () => {
     })
     ctx = await browser.newContext()
     // Every finished response the pages get goes into the secret scan (the feed never finishes:
-    // its frames are checked through the DOM snapshots and the bearer subscriber below).
+    // its frames are checked through the DOM snapshots and the bearer subscriber above).
     ctx.on('response', (res) => {
       if (res.url().includes('/v1/models/events')) return
       res.body().then(
@@ -104,10 +132,13 @@ describe.skipIf(SKIP)('the reference page in headless chromium', () => {
   })
 
   afterAll(async () => {
+    feedReq?.destroy()
     await browser?.close()
     other?.server.close()
     if (w) {
       await w.cli(['serve', '--stop'])
+      // The gateway's own log lines go into the secret scan too (paths only: never a code).
+      if (gw?.log_file && existsSync(gw.log_file)) record(readFileSync(gw.log_file, 'utf8'))
       await w.close()
     }
   })
@@ -165,6 +196,7 @@ describe.skipIf(SKIP)('the reference page in headless chromium', () => {
     await expect.poll(account).toMatch(/^Signed in as /)
     expect(await page.evaluate(() => (window as unknown as { __marker?: number }).__marker)).toBe(1)
     expect(navigations).toEqual([])
+    expect(feedFrames).toBeGreaterThanOrEqual(3) // connect, logout, sign-in
   })
 
   it('/model <slug> switches the picker; a message reaches the emulator with that model and streams in', async () => {

@@ -35,7 +35,16 @@ export const REFUSED_PARAMS = [
 ] as const
 
 /** Keys forwarded as they are; everything else is dropped and reported. */
-const FORWARDED = new Set(['model', 'input', 'tools', 'tool_choice', 'parallel_tool_calls', 'reasoning', 'text', 'prompt_cache_key'])
+const FORWARDED = new Set([
+  'model',
+  'input',
+  'tools',
+  'tool_choice',
+  'parallel_tool_calls',
+  'reasoning',
+  'text',
+  'prompt_cache_key',
+])
 const LOCAL = new Set(['stream', 'store', 'instructions', 'include', 'stream_options'])
 
 export type ResponsesBody = Record<string, unknown>
@@ -82,16 +91,25 @@ function badRequest(message: string): SkillError {
  * Builds the upstream body: `store:false`, `stream:true`, the model's own `base_instructions`
  * (the backend has refused home-made ones), the caller's instructions as a leading developer
  * message, encrypted reasoning included, and refused parameters dropped.
- * @throws SkillError `model_not_available` (unknown slug in a known catalog), `invalid_argument`.
+ * @throws SkillError `model_not_available` (a slug a known catalog does not list), `invalid_argument`.
  */
-export function normalizeRequest(req: ResponsesBody, catalog: RawModel[]): Normalized {
+export function normalizeRequest(
+  req: ResponsesBody,
+  catalog: { models: RawModel[]; known: boolean },
+): Normalized {
   if (typeof req.model !== 'string' || !req.model) throw badRequest('model is required')
   const slug = bareSlug(req.model)
-  const entry = catalog.find((m) => m.slug === slug)
-  if (!entry) {
-    throw new SkillError('model_not_available', `The model "${slug}" is not available to this ChatGPT account`, {
-      extra: { model: slug },
-    })
+  const entry = catalog.models.find((m) => m.slug === slug)
+  // Only a catalog the backend sent can say a model does not exist; with the bundled fallback
+  // the backend itself decides.
+  if (!entry && catalog.known) {
+    throw new SkillError(
+      'model_not_available',
+      `The model "${slug}" is not available to this ChatGPT account`,
+      {
+        extra: { model: slug },
+      },
+    )
   }
   const dropped: string[] = []
   const body: ResponsesBody = {}
@@ -106,9 +124,13 @@ export function normalizeRequest(req: ResponsesBody, catalog: RawModel[]): Norma
       : Array.isArray(req.input)
         ? req.input.map(normalizeItem)
         : []
-  if (typeof req.instructions === 'string' && req.instructions) input.unshift(developer(req.instructions))
+  if (typeof req.instructions === 'string' && req.instructions)
+    input.unshift(developer(req.instructions))
   body.input = input
-  body.instructions = entry.base_instructions ?? 'You are a helpful assistant.'
+  body.instructions =
+    entry?.base_instructions ??
+    catalog.models[0]?.base_instructions ??
+    'You are a helpful assistant.'
   body.store = false
   body.stream = true
   body.include = ['reasoning.encrypted_content']
@@ -161,7 +183,12 @@ export async function openResponses(
  * Maps a failed responses call: 429 `usage_limit_reached` (with `resets_at`, `plan`), other 429
  * `rate_limited` (with `retry_after_s`), 400 `{detail}` `upstream_rejected`, else `upstream_error`.
  */
-export function upstreamError(status: number, text: string, headers: Record<string, string>, now: number): SkillError {
+export function upstreamError(
+  status: number,
+  text: string,
+  headers: Record<string, string>,
+  now: number,
+): SkillError {
   let body: Record<string, any> = {}
   try {
     body = JSON.parse(text)
@@ -169,7 +196,10 @@ export function upstreamError(status: number, text: string, headers: Record<stri
     /* not JSON: keep the status */
   }
   const err = body?.error && typeof body.error === 'object' ? body.error : undefined
-  if (status === 429 && (err?.type === 'usage_limit_reached' || err?.code === 'usage_limit_reached')) {
+  if (
+    status === 429 &&
+    (err?.type === 'usage_limit_reached' || err?.code === 'usage_limit_reached')
+  ) {
     const resetsAt =
       typeof err.resets_at === 'number'
         ? err.resets_at
@@ -185,18 +215,34 @@ export function upstreamError(status: number, text: string, headers: Record<stri
     })
   }
   if (status === 429) {
-    return new SkillError('rate_limited', 'The Codex backend is rate limiting requests (HTTP 429)', {
-      extra: { retry_after_s: retryAfterSeconds(headers['retry-after'], now) ?? null },
-    })
+    return new SkillError(
+      'rate_limited',
+      'The Codex backend is rate limiting requests (HTTP 429)',
+      {
+        extra: { retry_after_s: retryAfterSeconds(headers['retry-after'], now) ?? null },
+      },
+    )
   }
-  const detail = typeof body?.detail === 'string' ? body.detail : typeof err?.message === 'string' ? err.message : ''
+  const detail =
+    typeof body?.detail === 'string'
+      ? body.detail
+      : typeof err?.message === 'string'
+        ? err.message
+        : ''
   if (status === 400 && detail) {
-    return new SkillError('upstream_rejected', redact(`The Codex backend refused the request: ${detail}`))
+    return new SkillError(
+      'upstream_rejected',
+      redact(`The Codex backend refused the request: ${detail}`),
+    )
   }
   if (status === 401 || status === 403) {
-    return new SkillError('upstream_rejected', `The Codex backend refused the sign-in (HTTP ${status})`, {
-      hint: 'Run refresh; if it persists, run logout, then start.',
-    })
+    return new SkillError(
+      'upstream_rejected',
+      `The Codex backend refused the sign-in (HTTP ${status})`,
+      {
+        hint: 'Run refresh; if it persists, run logout, then start.',
+      },
+    )
   }
   return new SkillError('upstream_error', `The Codex backend failed with HTTP ${status}`, {
     retryable: status >= 500,

@@ -5,32 +5,87 @@
  */
 import { createParser } from 'eventsource-parser'
 
-export interface StreamEvent {
-  /** The `type` of the event (from the data, else the SSE event name). */
-  type: string
-  data: Record<string, any>
-  /** The data line as received, for pass-through. */
-  raw: string
-}
+/** One SSE event. `data` is parsed on first read: a pass-through of a delta never parses it. */
+export class StreamEvent {
+  private parsed: Record<string, any> | undefined
+  constructor(
+    /** The `type` of the event (the SSE event name, else the data's own `type`). */
+    readonly type: string,
+    /** The data line as received, for pass-through. */
+    readonly raw: string,
+    parsed?: Record<string, any>,
+  ) {
+    this.parsed = parsed
+  }
 
-/** Yields parsed events from an SSE byte stream. Malformed data lines are skipped. */
-export async function* readEvents(body: AsyncIterable<Buffer | string>): AsyncGenerator<StreamEvent> {
-  const queue: StreamEvent[] = []
-  const parser = createParser({
-    onEvent(e) {
+  /** The data as JSON (`{}` when it is not an object). */
+  get data(): Record<string, any> {
+    if (this.parsed === undefined) {
       try {
-        const data = JSON.parse(e.data) as Record<string, any>
-        queue.push({ type: typeof data.type === 'string' ? data.type : (e.event ?? 'message'), data, raw: e.data })
+        const v: unknown = JSON.parse(this.raw)
+        this.parsed = v && typeof v === 'object' ? (v as Record<string, any>) : {}
       } catch {
-        /* a keep-alive or a non-JSON line: nothing to pass on */
+        this.parsed = {}
       }
-    },
-  })
-  for await (const chunk of body) {
-    parser.feed(typeof chunk === 'string' ? chunk : chunk.toString('utf8'))
-    while (queue.length) yield queue.shift()!
+    }
+    return this.parsed
   }
 }
+
+function toEvent(data: string, event: string | undefined): StreamEvent | undefined {
+  // Named events are typed by their name (the Codex backend names every one); only unnamed
+  // ones are parsed here, to learn their type.
+  if (event && event !== 'message') return new StreamEvent(event, data)
+  try {
+    const v = JSON.parse(data) as Record<string, any>
+    if (!v || typeof v !== 'object') return undefined
+    return new StreamEvent(typeof v.type === 'string' ? v.type : 'message', data, v)
+  } catch {
+    return undefined // a keep-alive or a non-JSON line: nothing to pass on
+  }
+}
+
+/**
+ * Yields the events of an SSE byte stream one network chunk at a time, so a pass-through writes
+ * once per chunk, as a plain pipe would, not once per event.
+ */
+export async function* readBatches(
+  body: AsyncIterable<Buffer | string>,
+): AsyncGenerator<StreamEvent[]> {
+  let batch: StreamEvent[] = []
+  const parser = createParser({
+    onEvent(e) {
+      const ev = toEvent(e.data, e.event)
+      if (ev) batch.push(ev)
+    },
+  })
+  const decoder = new TextDecoder()
+  for await (const chunk of body) {
+    parser.feed(typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true }))
+    if (batch.length) {
+      const out = batch
+      batch = []
+      yield out
+    }
+  }
+}
+
+/** Yields parsed events from an SSE byte stream. */
+export async function* readEvents(
+  body: AsyncIterable<Buffer | string>,
+): AsyncGenerator<StreamEvent> {
+  for await (const batch of readBatches(body)) yield* batch
+}
+
+const COLLECTED = new Set([
+  'response.created',
+  'response.in_progress',
+  'response.output_item.done',
+  'response.completed',
+  'response.incomplete',
+  'response.failed',
+  'error',
+])
 
 /** Accumulates a stream into one complete Responses object. */
 export class ResponseCollector {
@@ -40,11 +95,16 @@ export class ResponseCollector {
   failed: Record<string, any> | undefined
 
   add(ev: StreamEvent): void {
+    if (!COLLECTED.has(ev.type)) return
     const d = ev.data
-    if (ev.type === 'response.created' || ev.type === 'response.in_progress') this.base = { ...this.base, ...d.response }
-    else if (ev.type === 'response.output_item.done' && d.item) this.items.set(Number(d.output_index ?? this.items.size), d.item)
-    else if (ev.type === 'response.completed' || ev.type === 'response.incomplete') this.completed = d.response ?? {}
-    else if (ev.type === 'response.failed' || ev.type === 'error') this.failed = d.response?.error ?? d.error ?? d
+    if (ev.type === 'response.created' || ev.type === 'response.in_progress')
+      this.base = { ...this.base, ...d.response }
+    else if (ev.type === 'response.output_item.done' && d.item)
+      this.items.set(Number(d.output_index ?? this.items.size), d.item)
+    else if (ev.type === 'response.completed' || ev.type === 'response.incomplete')
+      this.completed = d.response ?? {}
+    else if (ev.type === 'response.failed' || ev.type === 'error')
+      this.failed = d.response?.error ?? d.error ?? d
   }
 
   /** The items, in output order, from the `done` events (or the completion's own list). */
@@ -69,10 +129,16 @@ export class ResponseCollector {
       output_text: outputText(output),
       usage: {
         input_tokens: Number(usage.input_tokens ?? 0),
-        input_tokens_details: { cached_tokens: Number(usage.input_tokens_details?.cached_tokens ?? 0) },
+        input_tokens_details: {
+          cached_tokens: Number(usage.input_tokens_details?.cached_tokens ?? 0),
+        },
         output_tokens: Number(usage.output_tokens ?? 0),
-        output_tokens_details: { reasoning_tokens: Number(usage.output_tokens_details?.reasoning_tokens ?? 0) },
-        total_tokens: Number(usage.total_tokens ?? Number(usage.input_tokens ?? 0) + Number(usage.output_tokens ?? 0)),
+        output_tokens_details: {
+          reasoning_tokens: Number(usage.output_tokens_details?.reasoning_tokens ?? 0),
+        },
+        total_tokens: Number(
+          usage.total_tokens ?? Number(usage.input_tokens ?? 0) + Number(usage.output_tokens ?? 0),
+        ),
       },
       ...(r.incomplete_details ? { incomplete_details: r.incomplete_details } : {}),
     }

@@ -1,7 +1,7 @@
 /**
  * What the gateway keeps in memory between requests: the credentials until their file changes
- * (one stat per request), and the catalog for a minute. Any process may refresh, log out or
- * sign in again: the next request sees it without a restart.
+ * (one stat per request), and the catalog (revalidated in the background after a minute). Any
+ * process may refresh, log out or sign in again: the next request sees it without a restart.
  */
 import { statSync } from 'node:fs'
 import type { Ctx } from '../context.js'
@@ -10,6 +10,8 @@ import type { CredentialStore } from '../store/credentials.js'
 import type { Credentials } from '../store/schemas.js'
 
 const CATALOG_TTL_MS = 60_000
+/** An unknown slug reloads the catalog at most this often. */
+const UNKNOWN_RELOAD_MS = 10_000
 
 /** Wraps a store so `read()` re-parses only when the file's identity (inode, size, mtime) changes. */
 export function memoStore(inner: CredentialStore): CredentialStore {
@@ -36,18 +38,39 @@ export function memoStore(inner: CredentialStore): CredentialStore {
   }
 }
 
-/** The catalog, reloaded after a minute or when the signed-in account changes. */
+/** What the routes check a model against. */
+export interface GatewayCatalog {
+  models: RawModel[]
+  /** False for the bundled fallback: an unknown slug is then forwarded, not refused. */
+  known: boolean
+}
+
+/**
+ * The catalog in memory. After a minute it is reloaded in the background while requests keep
+ * using the one in hand (a live catalog fetch never sits in front of a request); a slug it does
+ * not list, or another signed-in account, waits for a reload, so a new model works at once.
+ */
 export function catalogCache(ctx: Ctx) {
-  let entry: { at: number; account: string; models: RawModel[] } | undefined
-  let loading: Promise<RawModel[]> | undefined
-  return async (account: string): Promise<RawModel[]> => {
-    if (entry && entry.account === account && Date.now() - entry.at < CATALOG_TTL_MS) return entry.models
-    loading ??= loadCatalog(ctx)
-      .then((c) => {
-        entry = { at: Date.now(), account, models: c.models }
-        return c.models
-      })
-      .finally(() => (loading = undefined))
-    return loading
+  let entry: (GatewayCatalog & { at: number; account: string }) | undefined
+  let loading: Promise<GatewayCatalog> | undefined
+  const load = (account: string): Promise<GatewayCatalog> =>
+    (loading ??= loadCatalog(ctx)
+      .then(
+        (c) =>
+          (entry = { at: Date.now(), account, models: c.models, known: c.source !== 'fallback' }),
+      )
+      .finally(() => (loading = undefined)))
+  return async (account: string, slug?: string): Promise<GatewayCatalog> => {
+    if (!entry || entry.account !== account) return load(account)
+    const age = Date.now() - entry.at
+    if (
+      slug !== undefined &&
+      age > UNKNOWN_RELOAD_MS &&
+      !entry.models.some((m) => m.slug === slug)
+    ) {
+      return load(account)
+    }
+    if (age > CATALOG_TTL_MS) load(account).catch(() => {}) // the next request sees it
+    return entry
   }
 }

@@ -4,20 +4,26 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Ctx } from '../context.js'
-import { normalizeRequest, openResponses, type UpstreamStream } from '../backend/responses.js'
-import { readEvents, ResponseCollector } from '../backend/sse.js'
+import {
+  bareSlug,
+  normalizeRequest,
+  openResponses,
+  type UpstreamStream,
+} from '../backend/responses.js'
+import { readBatches, readEvents, ResponseCollector } from '../backend/sse.js'
 import { requireCredentials } from '../auth/session.js'
 import { SkillError } from '../result.js'
 import type { CredentialStore } from '../store/credentials.js'
 import { ChatStreamer, chatToResponses, responsesToChat } from './chat.js'
 import { MODEL_CREATED } from './feed.js'
 import { sendError, sendJson, sse } from './reply.js'
-import type { RawModel } from '../backend/models.js'
+import type { GatewayCatalog } from './memo.js'
 
 export interface RouteDeps {
   ctx: Ctx
   store: CredentialStore
-  catalog: (account: string) => Promise<RawModel[]>
+  /** The account's catalog; `slug` names the model a request wants (an unknown one may reload it). */
+  catalog: (account: string, slug?: string) => Promise<GatewayCatalog>
 }
 
 /** What a route tells the request log (never a prompt or a token). */
@@ -27,18 +33,26 @@ export interface RouteLog {
   dropped?: string[]
 }
 
-async function signedInCatalog(d: RouteDeps): Promise<RawModel[]> {
+async function signedInCatalog(d: RouteDeps, model?: unknown): Promise<GatewayCatalog> {
   const creds = await requireCredentials(d.store)
-  return d.catalog(creds.account.account_id)
+  return d.catalog(
+    creds.account.account_id,
+    typeof model === 'string' ? bareSlug(model) : undefined,
+  )
 }
 
 export async function listModels(d: RouteDeps, res: ServerResponse): Promise<void> {
-  const models = await signedInCatalog(d)
+  const { models } = await signedInCatalog(d)
   sendJson(res, 200, {
     object: 'list',
     data: models
       .filter((m) => m.visibility === 'list')
-      .map((m) => ({ id: m.slug, object: 'model', created: MODEL_CREATED, owned_by: 'openai-codex' })),
+      .map((m) => ({
+        id: m.slug,
+        object: 'model',
+        created: MODEL_CREATED,
+        owned_by: 'openai-codex',
+      })),
   })
 }
 
@@ -51,7 +65,12 @@ function passHeaders(up: UpstreamStream, dropped: string[]): Record<string, stri
 }
 
 /** Opens upstream with an abort tied to the client: a client that goes away ends the upstream request. */
-async function openFor(d: RouteDeps, req: IncomingMessage, res: ServerResponse, body: Record<string, unknown>) {
+async function openFor(
+  d: RouteDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+  body: Record<string, unknown>,
+) {
   const abort = new AbortController()
   const onClose = () => {
     if (!res.writableFinished) abort.abort()
@@ -62,14 +81,28 @@ async function openFor(d: RouteDeps, req: IncomingMessage, res: ServerResponse, 
   return { up, abort }
 }
 
-const STREAM_HEADERS = { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' }
+const STREAM_HEADERS = {
+  'content-type': 'text/event-stream',
+  'cache-control': 'no-cache',
+  connection: 'keep-alive',
+}
 const interrupted = {
   type: 'error',
-  error: { type: 'upstream_error', code: 'stream_interrupted', message: 'The upstream stream ended before the response completed.' },
+  error: {
+    type: 'upstream_error',
+    code: 'stream_interrupted',
+    message: 'The upstream stream ended before the response completed.',
+  },
 }
 
-export async function responses(d: RouteDeps, req: IncomingMessage, res: ServerResponse, input: Record<string, any>, log: RouteLog) {
-  const { body, slug, dropped } = normalizeRequest(input, await signedInCatalog(d))
+export async function responses(
+  d: RouteDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+  input: Record<string, any>,
+  log: RouteLog,
+) {
+  const { body, slug, dropped } = normalizeRequest(input, await signedInCatalog(d, input.model))
   Object.assign(log, { model: slug, dropped })
   const { up } = await openFor(d, req, res, body)
   log.upstream_status = up.status
@@ -81,23 +114,49 @@ export async function responses(d: RouteDeps, req: IncomingMessage, res: ServerR
   }
   res.writeHead(200, { ...STREAM_HEADERS, ...passHeaders(up, dropped) })
   try {
-    for await (const ev of readEvents(up.body)) {
-      collector.add(ev)
-      if (ev.type === 'response.completed') {
+    // One write per upstream chunk, as a plain pipe would (events are passed on as received).
+    for await (const batch of readBatches(up.body)) {
+      let out = ''
+      for (const ev of batch) {
+        if (ev.type !== 'response.completed') {
+          collector.add(ev)
+          out += sse(ev.raw, ev.type)
+          continue
+        }
+        // What came before goes out first (the flush happens once this tick ends): rebuilding
+        // the completion is work the client need not wait for.
+        if (out && !res.destroyed) res.write(out)
+        out = ''
+        await new Promise(setImmediate)
+        collector.add(ev)
         // Some streams complete with `output: []`: send the rebuilt list instead.
-        res.write(sse({ ...ev.data, response: collector.response() }, ev.type))
-      } else res.write(sse(ev.raw, ev.type))
+        out += sse({ ...ev.data, response: collector.response() }, ev.type)
+      }
+      if (res.writableEnded || res.destroyed) continue // drain upstream; the connection stays reusable
+      // The completion is the last event: end with it, one write instead of two.
+      if (collector.completed) res.end(out)
+      else if (out) res.write(out)
     }
   } catch {
     /* upstream broke or the client left: handled below */
   }
-  if (!collector.completed && !res.destroyed) res.write(sse(interrupted, 'error'))
+  if (res.writableEnded || res.destroyed) return
+  if (!collector.completed) res.write(sse(interrupted, 'error'))
   res.end()
 }
 
-export async function chatCompletions(d: RouteDeps, req: IncomingMessage, res: ServerResponse, input: Record<string, any>, log: RouteLog) {
+export async function chatCompletions(
+  d: RouteDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+  input: Record<string, any>,
+  log: RouteLog,
+) {
   const chat = chatToResponses(input)
-  const { body, slug, dropped } = normalizeRequest(chat.body, await signedInCatalog(d))
+  const { body, slug, dropped } = normalizeRequest(
+    chat.body,
+    await signedInCatalog(d, chat.body.model),
+  )
   const allDropped = [...new Set([...chat.dropped, ...dropped])].sort()
   Object.assign(log, { model: slug, dropped: allDropped })
   const { up } = await openFor(d, req, res, body)
@@ -106,13 +165,22 @@ export async function chatCompletions(d: RouteDeps, req: IncomingMessage, res: S
     const collector = new ResponseCollector()
     for await (const ev of readEvents(up.body)) collector.add(ev)
     if (!collector.completed) return sendError(res, streamCut())
-    return sendJson(res, 200, responsesToChat(collector.response(), slug), passHeaders(up, allDropped))
+    return sendJson(
+      res,
+      200,
+      responsesToChat(collector.response(), slug),
+      passHeaders(up, allDropped),
+    )
   }
   const streamer = new ChatStreamer(slug, chat.includeUsage)
   res.writeHead(200, { ...STREAM_HEADERS, ...passHeaders(up, allDropped) })
   res.write(sse(streamer.first()))
   try {
-    for await (const ev of readEvents(up.body)) for (const c of streamer.map(ev)) res.write(sse(c))
+    for await (const batch of readBatches(up.body)) {
+      let out = ''
+      for (const ev of batch) for (const c of streamer.map(ev)) out += sse(c)
+      if (out && !res.destroyed) res.write(out) // one write per upstream chunk
+    }
   } catch {
     /* handled below */
   }
@@ -122,4 +190,6 @@ export async function chatCompletions(d: RouteDeps, req: IncomingMessage, res: S
 }
 
 const streamCut = () =>
-  new SkillError('upstream_error', 'The upstream stream ended before the response completed', { retryable: true })
+  new SkillError('upstream_error', 'The upstream stream ended before the response completed', {
+    retryable: true,
+  })

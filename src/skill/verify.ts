@@ -23,23 +23,34 @@ export async function verify(ctx: Ctx, opts: VerifyOptions = {}) {
     {
       model: slug,
       input: [{ role: 'user', content: 'Reply with exactly: OK' }],
-      reasoning: { effort: lowestEffort(catalog.models.find((m) => m.slug === slug)?.supported_reasoning_levels) },
+      reasoning: {
+        effort: lowestEffort(
+          catalog.models.find((m) => m.slug === slug)?.supported_reasoning_levels,
+        ),
+      },
     },
-    catalog.models,
+    { models: catalog.models, known: catalog.source !== 'fallback' },
   )
   const started = performance.now()
   const upstream = await openResponses(ctx, store, body)
   const collector = new ResponseCollector()
   for await (const ev of readEvents(upstream.body)) collector.add(ev)
   if (!collector.completed) {
-    throw new SkillError('upstream_error', 'The model stream ended before the answer was complete', { retryable: true })
+    throw new SkillError(
+      'upstream_error',
+      'The model stream ended before the answer was complete',
+      { retryable: true },
+    )
   }
   const response = collector.response()
   return {
     model: `openai-codex/${slug}`,
     output_text: response.output_text as string,
     latency_ms: Math.round(performance.now() - started),
-    usage: { input_tokens: response.usage.input_tokens, output_tokens: response.usage.output_tokens },
+    usage: {
+      input_tokens: response.usage.input_tokens,
+      output_tokens: response.usage.output_tokens,
+    },
     refreshed: upstream.refreshes > 0,
     catalog_source: catalog.source,
   }

@@ -48,7 +48,11 @@ describe('verify', () => {
     expect(req.headers.originator).toBeTruthy()
     expect(req.headers.accept).toBe('text/event-stream')
     expect(req.headers['session-id']).toMatch(/[0-9a-f-]{36}/)
-    expect(req.body).toMatchObject({ store: false, stream: true, include: ['reasoning.encrypted_content'] })
+    expect(req.body).toMatchObject({
+      store: false,
+      stream: true,
+      include: ['reasoning.encrypted_content'],
+    })
     expect(String((req.body as any).instructions)).toContain('emulator')
   })
 
@@ -79,15 +83,27 @@ describe('gateway with the openai SDK', () => {
 
   it('responses.create, not streaming and streaming, even when completed has output: []', async () => {
     w.emu.set({ responses: { reply: 'empty-output', text: 'Hello there', mode: 'ok' } })
-    const r = await client.responses.create({ model: 'openai-codex/gpt-5.5', input: 'Hi', temperature: 0.2 } as any)
+    const r = await client.responses.create({
+      model: 'openai-codex/gpt-5.5',
+      input: 'Hi',
+      temperature: 0.2,
+    } as any)
     record(r)
     expect(r.output_text).toBe('Hello there')
     expect(r.object).toBe('response')
     expect((r.output[0] as any).content[0].annotations).toEqual([])
     expect(typeof r.usage?.output_tokens).toBe('number')
-    const body = w.emu.requests.findLast((q) => q.path === '/backend-api/codex/responses')!.body as any
+    const body = w.emu.requests.findLast((q) => q.path === '/backend-api/codex/responses')!
+      .body as any
     expect(body.temperature).toBeUndefined()
-    const stream = await client.responses.create({ model: 'gpt-5.5', input: [{ role: 'system', content: 'Be brief' }, { role: 'user', content: 'Hi' }], stream: true })
+    const stream = await client.responses.create({
+      model: 'gpt-5.5',
+      input: [
+        { role: 'system', content: 'Be brief' },
+        { role: 'user', content: 'Hi' },
+      ],
+      stream: true,
+    })
     let text = ''
     let completed: any
     for await (const ev of stream) {
@@ -97,7 +113,8 @@ describe('gateway with the openai SDK', () => {
     }
     expect(text).toBe('Hello there')
     expect(completed.output.length).toBeGreaterThan(0)
-    const sent = w.emu.requests.findLast((q) => q.path === '/backend-api/codex/responses')!.body as any
+    const sent = w.emu.requests.findLast((q) => q.path === '/backend-api/codex/responses')!
+      .body as any
     expect(sent.input[0].role).toBe('developer')
     w.emu.set({ responses: { reply: 'text', mode: 'ok' } })
   })
@@ -106,7 +123,12 @@ describe('gateway with the openai SDK', () => {
     const res = await fetch(`${gw.url}/chat/completions`, {
       method: 'POST',
       headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'gpt-5.5', messages: [{ role: 'user', content: 'Hi' }], temperature: 1, max_tokens: 5 }),
+      body: JSON.stringify({
+        model: 'gpt-5.5',
+        messages: [{ role: 'user', content: 'Hi' }],
+        temperature: 1,
+        max_tokens: 5,
+      }),
     })
     expect(res.headers.get('x-gateway-dropped-params')).toBe('max_tokens,temperature')
     expect(res.headers.get('x-codex-primary-used-percent')).toBe('12.0')
@@ -116,7 +138,10 @@ describe('gateway with the openai SDK', () => {
   it('chat.completions.create, not streaming and streaming with usage', async () => {
     const c = await client.chat.completions.create({
       model: 'openai-codex/gpt-5.5',
-      messages: [{ role: 'system', content: 'Be brief' }, { role: 'user', content: 'Hi' }],
+      messages: [
+        { role: 'system', content: 'Be brief' },
+        { role: 'user', content: 'Hi' },
+      ],
       reasoning_effort: 'low',
       response_format: { type: 'json_object' },
     })
@@ -125,7 +150,8 @@ describe('gateway with the openai SDK', () => {
     expect(c.choices[0]!.finish_reason).toBe('stop')
     expect(c.usage!.prompt_tokens).toBeGreaterThan(0)
     expect(c.usage!.total_tokens).toBe(c.usage!.prompt_tokens + c.usage!.completion_tokens)
-    const sent = w.emu.requests.findLast((q) => q.path === '/backend-api/codex/responses')!.body as any
+    const sent = w.emu.requests.findLast((q) => q.path === '/backend-api/codex/responses')!
+      .body as any
     expect(sent.reasoning.effort).toBe('low')
     expect(sent.text.format).toEqual({ type: 'json_object' })
     const stream = await client.chat.completions.create({
@@ -146,17 +172,45 @@ describe('gateway with the openai SDK', () => {
 
   it('round-trips a tool call through chat completions', async () => {
     w.emu.set({ responses: { reply: 'tool_call', mode: 'ok' } })
-    const tools = [{ type: 'function' as const, function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } }]
-    const first = await client.chat.completions.create({ model: 'gpt-5.5', messages: [{ role: 'user', content: 'Weather in Paris?' }], tools, tool_choice: 'auto', parallel_tool_calls: false })
+    const tools = [
+      {
+        type: 'function' as const,
+        function: {
+          name: 'get_weather',
+          parameters: { type: 'object', properties: { city: { type: 'string' } } },
+        },
+      },
+    ]
+    const first = await client.chat.completions.create({
+      model: 'gpt-5.5',
+      messages: [{ role: 'user', content: 'Weather in Paris?' }],
+      tools,
+      tool_choice: 'auto',
+      parallel_tool_calls: false,
+    })
     record(first)
     const call = first.choices[0]!.message.tool_calls![0] as any
     expect(first.choices[0]!.finish_reason).toBe('tool_calls')
-    expect(call).toMatchObject({ type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } })
-    const stream = await client.chat.completions.create({ model: 'gpt-5.5', messages: [{ role: 'user', content: 'Weather?' }], tools, stream: true })
+    expect(call).toMatchObject({
+      type: 'function',
+      function: { name: 'get_weather', arguments: '{"city":"Paris"}' },
+    })
+    const stream = await client.chat.completions.create({
+      model: 'gpt-5.5',
+      messages: [{ role: 'user', content: 'Weather?' }],
+      tools,
+      stream: true,
+    })
     const deltas: any[] = []
     for await (const ch of stream) deltas.push(ch)
-    const firstTool = deltas.find((d) => d.choices[0]?.delta?.tool_calls)!.choices[0].delta.tool_calls[0]
-    expect(firstTool).toMatchObject({ index: 0, type: 'function', function: { name: 'get_weather' } })
+    record(deltas)
+    const firstTool = deltas.find((d) => d.choices[0]?.delta?.tool_calls)!.choices[0].delta
+      .tool_calls[0]
+    expect(firstTool).toMatchObject({
+      index: 0,
+      type: 'function',
+      function: { name: 'get_weather' },
+    })
     expect(firstTool.id).toMatch(/^call_/)
     expect(deltas.at(-1).choices[0].finish_reason).toBe('tool_calls')
     w.emu.set({ responses: { reply: 'text', text: 'Sunny', mode: 'ok' } })
@@ -169,31 +223,112 @@ describe('gateway with the openai SDK', () => {
       ],
       tools,
     })
+    record(second)
     expect(second.choices[0]!.message.content).toBe('Sunny')
-    const sent = w.emu.requests.findLast((q) => q.path === '/backend-api/codex/responses')!.body as any
-    expect(sent.input.map((i: any) => i.type)).toEqual(['message', 'function_call', 'function_call_output'])
+    const sent = w.emu.requests.findLast((q) => q.path === '/backend-api/codex/responses')!
+      .body as any
+    expect(sent.input.map((i: any) => i.type)).toEqual([
+      'message',
+      'function_call',
+      'function_call_output',
+    ])
     expect(sent.input[1].call_id).toBe(call.id)
     w.emu.set({ responses: { reply: 'text', mode: 'ok' } })
   })
 
+  it('reasoning summaries come out as reasoning_content, streaming and not', async () => {
+    w.emu.set({ responses: { reply: 'reasoning', text: 'Done', mode: 'ok' } })
+    const c = await client.chat.completions.create({
+      model: 'gpt-5.5',
+      messages: [{ role: 'user', content: 'Think' }],
+      reasoning_effort: 'high',
+    })
+    record(c)
+    expect(c.choices[0]!.message).toMatchObject({
+      content: 'Done',
+      reasoning_content: expect.stringContaining('Considering'),
+    })
+    const stream = await client.chat.completions.create({
+      model: 'gpt-5.5',
+      messages: [{ role: 'user', content: 'Think' }],
+      stream: true,
+    })
+    const chunks: any[] = []
+    for await (const ch of stream) chunks.push(ch)
+    record(chunks)
+    expect(chunks.map((ch) => ch.choices[0]?.delta?.reasoning_content ?? '').join('')).toContain(
+      'Considering',
+    )
+    expect(chunks.map((ch) => ch.choices[0]?.delta?.content ?? '').join('')).toBe('Done')
+    w.emu.set({ responses: { reply: 'text', mode: 'ok' } })
+  })
+
+  it('logs one JSON line per request: model, statuses, latency, dropped; never a prompt or the key', async () => {
+    await client.chat.completions.create({
+      model: 'gpt-5.5',
+      messages: [{ role: 'user', content: 'SECRET-PROMPT-42' }],
+      seed: 7,
+    } as any)
+    let line: any
+    for (let i = 0; i < 40 && !line; i++) {
+      const lines = readFileSync(join(w.home, 'gateway.log'), 'utf8').trim().split('\n')
+      line = lines
+        .map((l) => JSON.parse(l))
+        .findLast((l) => l.path === '/v1/chat/completions' && l.dropped?.includes('seed'))
+      if (!line) await new Promise((r) => setTimeout(r, 50))
+    }
+    expect(line).toMatchObject({
+      method: 'POST',
+      path: '/v1/chat/completions',
+      model: 'gpt-5.5',
+      status: 200,
+      upstream_status: 200,
+      dropped: ['seed'],
+    })
+    expect(typeof line.latency_ms).toBe('number')
+    const log = readFileSync(join(w.home, 'gateway.log'), 'utf8')
+    expect(log).not.toContain('SECRET-PROMPT-42')
+    expect(log).not.toContain(key)
+  })
+
   it('maps errors to OpenAI shapes the SDK raises', async () => {
-    await expect(client.chat.completions.create({ model: 'gpt-nope', messages: [{ role: 'user', content: 'x' }] })).rejects.toMatchObject({ status: 404 })
+    await expect(
+      client.chat.completions.create({
+        model: 'gpt-nope',
+        messages: [{ role: 'user', content: 'x' }],
+      }),
+    ).rejects.toMatchObject({ status: 404 })
     w.emu.set({ responses: { reply: 'text', mode: 'usage_limit' } })
-    const err: any = await client.chat.completions.create({ model: 'gpt-5.5', messages: [{ role: 'user', content: 'x' }] }).catch((e) => e)
+    const err: any = await client.chat.completions
+      .create({ model: 'gpt-5.5', messages: [{ role: 'user', content: 'x' }] })
+      .catch((e) => e)
+    record(err.error)
     expect(err.status).toBe(429)
     expect(err.error).toMatchObject({ code: 'usage_limit_reached' })
     expect(err.error.resets_at).toMatch(/^\d{4}-/)
     expect(err.headers.get('retry-after')).toMatch(/^\d+$/)
     w.emu.set({ responses: { reply: 'text', mode: 'error500' } })
-    await expect(client.responses.create({ model: 'gpt-5.5', input: 'x' })).rejects.toMatchObject({ status: 502 })
+    await expect(client.responses.create({ model: 'gpt-5.5', input: 'x' })).rejects.toMatchObject({
+      status: 502,
+    })
     w.emu.set({ responses: { reply: 'text', mode: 'ok' } })
   })
 })
 
-function rawRequest(opts: { headers: Record<string, string>; body?: Buffer | string; path?: string }): Promise<{ status: number; body: string }> {
+function rawRequest(opts: {
+  headers: Record<string, string>
+  body?: Buffer | string
+  path?: string
+}): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const r = httpRequest(
-      { host: '127.0.0.1', port: gw.port, method: opts.body ? 'POST' : 'GET', path: opts.path ?? '/v1/models', headers: opts.headers },
+      {
+        host: '127.0.0.1',
+        port: gw.port,
+        method: opts.body ? 'POST' : 'GET',
+        path: opts.path ?? '/v1/models',
+        headers: opts.headers,
+      },
       (res) => {
         let body = ''
         res.on('data', (d) => (body += d))
@@ -211,7 +346,9 @@ describe('gateway refusals and streams', () => {
     expect(none.status).toBe(401)
     const wrong = await rawRequest({ headers: { authorization: `Bearer ${'0'.repeat(64)}` } })
     expect(wrong.status).toBe(401)
-    const host = await rawRequest({ headers: { authorization: `Bearer ${key}`, host: 'evil.example.com' } })
+    const host = await rawRequest({
+      headers: { authorization: `Bearer ${key}`, host: 'evil.example.com' },
+    })
     expect(host.status).toBe(421)
     const big = await rawRequest({
       path: '/v1/chat/completions',
@@ -219,7 +356,9 @@ describe('gateway refusals and streams', () => {
       body: Buffer.alloc(21 * 1024 * 1024, 32),
     }).catch(() => ({ status: 413, body: '' }))
     expect(big.status).toBe(413)
-    const cors = await fetch(`${gw.url}/models`, { headers: { authorization: `Bearer ${key}`, origin: 'http://evil.example.com' } })
+    const cors = await fetch(`${gw.url}/models`, {
+      headers: { authorization: `Bearer ${key}`, origin: 'http://evil.example.com' },
+    })
     expect(cors.headers.get('access-control-allow-origin')).toBeNull()
     for (const r of [none, wrong, host, big]) record(r.body)
   })
@@ -229,7 +368,11 @@ describe('gateway refusals and streams', () => {
     const res = await fetch(`${gw.url}/chat/completions`, {
       method: 'POST',
       headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'gpt-5.5', messages: [{ role: 'user', content: 'Hi' }], stream: true }),
+      body: JSON.stringify({
+        model: 'gpt-5.5',
+        messages: [{ role: 'user', content: 'Hi' }],
+        stream: true,
+      }),
     })
     const text = await res.text()
     record(text)
@@ -238,12 +381,18 @@ describe('gateway refusals and streams', () => {
     expect(text).toContain('stream_interrupted')
     expect(text).not.toContain('[DONE]')
     const stream = await client.responses.create({ model: 'gpt-5.5', input: 'x', stream: true })
-    await expect((async () => { for await (const _ of stream) void _ })()).rejects.toThrow()
+    await expect(
+      (async () => {
+        for await (const _ of stream) void _
+      })(),
+    ).rejects.toThrow()
     w.emu.set({ responses: { reply: 'text', mode: 'ok' } })
   })
 
   it('aborts the upstream request when the client disconnects', async () => {
-    w.emu.set({ responses: { reply: 'text', text: 'one two three four', mode: 'slow', slowMs: 300 } })
+    w.emu.set({
+      responses: { reply: 'text', text: 'one two three four', mode: 'slow', slowMs: 300 },
+    })
     const before = w.emu.stats.aborted
     const ac = new AbortController()
     const res = await fetch(`${gw.url}/responses`, {
@@ -255,7 +404,8 @@ describe('gateway refusals and streams', () => {
     const reader = res.body!.getReader()
     await reader.read()
     ac.abort()
-    for (let i = 0; i < 40 && w.emu.stats.aborted === before; i++) await new Promise((r) => setTimeout(r, 50))
+    for (let i = 0; i < 40 && w.emu.stats.aborted === before; i++)
+      await new Promise((r) => setTimeout(r, 50))
     expect(w.emu.stats.aborted).toBe(before + 1)
     w.emu.set({ responses: { reply: 'text', mode: 'ok' } })
   })
@@ -267,8 +417,14 @@ describe('gateway refusals and streams', () => {
     w.emu.set({ accessTtlS: 3600 })
     const before = w.emu.stats.refreshes
     const results = await Promise.all(
-      Array.from({ length: 16 }, () => client.chat.completions.create({ model: 'gpt-5.5', messages: [{ role: 'user', content: 'Hi' }] })),
+      Array.from({ length: 16 }, () =>
+        client.chat.completions.create({
+          model: 'gpt-5.5',
+          messages: [{ role: 'user', content: 'Hi' }],
+        }),
+      ),
     )
+    record(results)
     expect(results.every((r) => r.choices[0]!.message.content === 'OK')).toBe(true)
     expect(w.emu.stats.refreshes - before).toBe(1)
     expect(w.emu.stats.reuse).toBe(0)
@@ -279,6 +435,7 @@ describe('gateway refusals and streams', () => {
     expect(second.json).toMatchObject({ ok: true, already_running: true, pid: gw.pid })
     await w.cli(['logout'])
     const err: any = await client.models.list().catch((e) => e)
+    record(err.error)
     expect(err.status).toBe(401)
     expect(err.error.code).toBe('not_signed_in')
   })

@@ -1,0 +1,336 @@
+/**
+ * Pure units of the upstream client and the gateway: body normalisation, SSE reading, the
+ * rebuilt answer, error mapping and the chat <-> responses translation. Everything that crosses
+ * HTTP or a process is in gateway.test.ts.
+ */
+import { describe, expect, it } from 'vitest'
+import type { RawModel } from '../src/backend/models.js'
+import { normalizeRequest, upstreamError } from '../src/backend/responses.js'
+import { readBatches, readEvents, ResponseCollector, StreamEvent } from '../src/backend/sse.js'
+import { ChatStreamer, chatToResponses, responsesToChat } from '../src/gateway/chat.js'
+import { errorBody } from '../src/gateway/reply.js'
+
+const model = (slug: string, base_instructions = `Base for ${slug}`) =>
+  ({
+    slug,
+    visibility: 'list',
+    priority: 0,
+    supported_reasoning_levels: [],
+    input_modalities: ['text'],
+    base_instructions,
+  }) as RawModel
+const known = { models: [model('gpt-5.5'), model('gpt-6')], known: true }
+
+async function* chunks(...parts: (string | Buffer)[]) {
+  for (const p of parts) yield typeof p === 'string' ? Buffer.from(p) : p
+}
+/** Node 20 has no Array.fromAsync. */
+async function all<T>(it: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = []
+  for await (const x of it) out.push(x)
+  return out
+}
+const frame = (type: string, data: object, named = true) =>
+  `${named ? `event: ${type}\n` : ''}data: ${JSON.stringify({ type, ...data })}\n\n`
+
+describe('normalizeRequest', () => {
+  it('sets what the backend requires and accepts typed and untyped items', () => {
+    const { body, slug, dropped } = normalizeRequest(
+      {
+        model: 'openai-codex/gpt-5.5',
+        instructions: 'Be brief',
+        input: [
+          { role: 'system', content: 'Sys' },
+          { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'Hi' }] },
+          { role: 'assistant', content: 'Hello' },
+        ],
+        store: true,
+        include: ['x'],
+        temperature: 0.2,
+        max_output_tokens: 5,
+        metadata: { a: 1 },
+        tools: [],
+      },
+      known,
+    )
+    expect(slug).toBe('gpt-5.5')
+    expect(body).toMatchObject({
+      model: 'gpt-5.5',
+      store: false,
+      stream: true,
+      include: ['reasoning.encrypted_content'],
+      instructions: 'Base for gpt-5.5',
+      tools: [],
+    })
+    const input = body.input as any[]
+    expect(input.map((i) => [i.type, i.role])).toEqual([
+      ['message', 'developer'],
+      ['message', 'developer'],
+      ['message', 'user'],
+      ['message', 'assistant'],
+    ])
+    expect(input[0].content[0].text).toBe('Be brief')
+    expect(input[3].content[0]).toEqual({ type: 'output_text', text: 'Hello' })
+    expect(JSON.stringify(body)).not.toContain('"system"')
+    expect(dropped).toEqual(['max_output_tokens', 'metadata', 'temperature'])
+    for (const k of dropped) expect(body).not.toHaveProperty(k)
+  })
+
+  it('a string input becomes one user message', () => {
+    const { body } = normalizeRequest({ model: 'gpt-6', input: 'Hi' }, known)
+    expect(body.input).toEqual([
+      { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'Hi' }] },
+    ])
+    expect(body.instructions).toBe('Base for gpt-6')
+  })
+
+  it('refuses a model a known catalog does not list, but lets the backend decide with the fallback', () => {
+    expect(() => normalizeRequest({ model: 'gpt-nope', input: 'x' }, known)).toThrow(
+      expect.objectContaining({ code: 'model_not_available' }),
+    )
+    const { body } = normalizeRequest({ model: 'gpt-nope', input: 'x' }, { ...known, known: false })
+    expect(body).toMatchObject({ model: 'gpt-nope', instructions: 'Base for gpt-5.5' })
+    expect(() => normalizeRequest({ input: 'x' }, known)).toThrow(
+      expect.objectContaining({ code: 'invalid_argument' }),
+    )
+  })
+})
+
+describe('SSE reading', () => {
+  it('batches events per network chunk, across split frames and split UTF-8', async () => {
+    const text = frame('response.output_text.delta', { delta: 'héllo' })
+    const bytes = Buffer.from(text + frame('response.output_text.delta', { delta: 'b' }, false))
+    const cut = text.indexOf('é') + 1 // inside the two bytes of "é"
+    const batches: StreamEvent[][] = []
+    for await (const b of readBatches(
+      chunks(bytes.subarray(0, cut), bytes.subarray(cut), ': keep-alive\n\n'),
+    ))
+      batches.push(b)
+    expect(batches.map((b) => b.map((e) => e.type))).toEqual([
+      ['response.output_text.delta', 'response.output_text.delta'],
+    ])
+    expect(batches[0]![0]!.data.delta).toBe('héllo')
+    expect(batches[0]![1]!.data.delta).toBe('b')
+  })
+
+  it('passes a named event through without parsing it; malformed data reads as {}', async () => {
+    const [ev] = await all(
+      readEvents(chunks('event: response.output_text.delta\ndata: {not json\n\n')),
+    )
+    expect(ev!.type).toBe('response.output_text.delta')
+    expect(ev!.raw).toBe('{not json')
+    expect(ev!.data).toEqual({})
+    expect(await all(readEvents(chunks('data: {not json\n\n')))).toEqual([])
+  })
+
+  it('rebuilds the answer from output_item.done when completed has output: []', async () => {
+    const c = new ResponseCollector()
+    const msg = {
+      type: 'message',
+      id: 'msg_1',
+      role: 'assistant',
+      content: [{ type: 'output_text', text: 'Hi' }],
+    }
+    const stream = chunks(
+      frame('response.created', { response: { id: 'resp_1', created_at: 5, model: 'gpt-5.5' } }),
+      frame('response.output_item.done', { output_index: 0, item: msg }),
+      frame('response.completed', {
+        response: {
+          id: 'resp_1',
+          status: 'completed',
+          output: [],
+          usage: { input_tokens: 3, output_tokens: 1 },
+        },
+      }),
+    )
+    for await (const ev of readEvents(stream)) c.add(ev)
+    const r = c.response()
+    expect(r).toMatchObject({
+      id: 'resp_1',
+      object: 'response',
+      created_at: 5,
+      model: 'gpt-5.5',
+      status: 'completed',
+      output_text: 'Hi',
+    })
+    expect(r.output[0].content[0].annotations).toEqual([])
+    expect(r.usage).toMatchObject({
+      input_tokens: 3,
+      output_tokens: 1,
+      total_tokens: 4,
+      output_tokens_details: { reasoning_tokens: 0 },
+    })
+  })
+})
+
+describe('upstream errors', () => {
+  const now = Date.parse('2026-01-01T00:00:00Z')
+  it('429 usage_limit_reached carries resets_at and plan; other 429s retry_after_s', () => {
+    const e = upstreamError(
+      429,
+      JSON.stringify({
+        error: { type: 'usage_limit_reached', plan_type: 'plus', resets_in_seconds: 60 },
+      }),
+      {},
+      now,
+    )
+    expect(e.code).toBe('usage_limit_reached')
+    expect(e.extra).toMatchObject({
+      resets_at: '2026-01-01T00:01:00.000Z',
+      plan: 'plus',
+      retry_after_s: 60,
+    })
+    const { status, headers, body } = errorBody(e)
+    expect([status, headers['retry-after'], body.error.type]).toEqual([
+      429,
+      '60',
+      'rate_limit_error',
+    ])
+    const r = upstreamError(429, 'slow down', { 'retry-after': '7' }, now)
+    expect([r.code, r.extra?.retry_after_s]).toEqual(['rate_limited', 7])
+  })
+
+  it('a 400 {detail} is upstream_rejected with the text, scrubbed; a 5xx is a 502', () => {
+    const jwt = `eyJhbGciOiJub25lIn0.${'eyJzdWIiOiJ4In0'}.sig`
+    const e = upstreamError(
+      400,
+      JSON.stringify({ detail: `Instructions are not valid ${jwt}` }),
+      {},
+      now,
+    )
+    expect(e.code).toBe('upstream_rejected')
+    expect(e.message).toContain('Instructions are not valid')
+    expect(e.message).not.toContain(jwt)
+    expect(errorBody(upstreamError(500, '{}', {}, now)).status).toBe(502)
+    expect(
+      errorBody(upstreamError(400, JSON.stringify({ detail: 'x' }), {}, now)).body.error,
+    ).toMatchObject({ code: 'upstream_rejected', type: 'invalid_request_error' })
+  })
+})
+
+describe('chat <-> responses', () => {
+  it('translates roles, images, tools, tool results, tool_choice, response_format and reasoning_effort', () => {
+    const { body, dropped, includeUsage, stream } = chatToResponses({
+      model: 'gpt-5.5',
+      messages: [
+        { role: 'system', content: 'Sys' },
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'Look' },
+            { type: 'image_url', image_url: { url: 'data:image/png;base64,AA', detail: 'low' } },
+          ],
+        },
+        {
+          role: 'assistant',
+          content: null,
+          tool_calls: [
+            { id: 'call_1', type: 'function', function: { name: 'f', arguments: '{"a":1}' } },
+          ],
+        },
+        { role: 'tool', tool_call_id: 'call_1', content: '42' },
+      ],
+      tools: [
+        {
+          type: 'function',
+          function: { name: 'f', description: 'd', parameters: { type: 'object' } },
+        },
+      ],
+      tool_choice: { type: 'function', function: { name: 'f' } },
+      parallel_tool_calls: false,
+      response_format: {
+        type: 'json_schema',
+        json_schema: { name: 'r', schema: { type: 'object' }, strict: true },
+      },
+      reasoning_effort: 'high',
+      temperature: 1,
+      n: 1,
+      stream: true,
+      stream_options: { include_usage: true },
+    })
+    expect([stream, includeUsage, dropped]).toEqual([true, true, ['temperature', 'n']])
+    expect(body.input).toEqual([
+      { type: 'message', role: 'developer', content: [{ type: 'input_text', text: 'Sys' }] },
+      {
+        type: 'message',
+        role: 'user',
+        content: [
+          { type: 'input_text', text: 'Look' },
+          { type: 'input_image', image_url: 'data:image/png;base64,AA', detail: 'low' },
+        ],
+      },
+      { type: 'function_call', call_id: 'call_1', name: 'f', arguments: '{"a":1}' },
+      { type: 'function_call_output', call_id: 'call_1', output: '42' },
+    ])
+    expect(body.tools).toEqual([
+      { type: 'function', name: 'f', description: 'd', parameters: { type: 'object' } },
+    ])
+    expect(body.tool_choice).toEqual({ type: 'function', name: 'f' })
+    expect(body.parallel_tool_calls).toBe(false)
+    expect(body.text).toEqual({
+      format: { type: 'json_schema', name: 'r', schema: { type: 'object' }, strict: true },
+    })
+    expect(body.reasoning).toMatchObject({ effort: 'high' })
+  })
+
+  it('a complete answer: tool calls, reasoning_content, finish_reason and usage', () => {
+    const c = responsesToChat(
+      {
+        id: 'resp_9',
+        created_at: 1,
+        status: 'completed',
+        output: [
+          { type: 'reasoning', summary: [{ type: 'summary_text', text: 'Thinking' }] },
+          { type: 'function_call', call_id: 'call_2', name: 'f', arguments: '{}' },
+        ],
+        usage: { input_tokens: 2, output_tokens: 3 },
+      },
+      'gpt-5.5',
+    )
+    expect(c.choices[0].message).toMatchObject({
+      role: 'assistant',
+      content: null,
+      reasoning_content: 'Thinking',
+      tool_calls: [{ id: 'call_2', type: 'function', function: { name: 'f', arguments: '{}' } }],
+    })
+    expect(c.choices[0].finish_reason).toBe('tool_calls')
+    expect(c.usage).toMatchObject({ prompt_tokens: 2, completion_tokens: 3, total_tokens: 5 })
+    const cut = responsesToChat(
+      { status: 'incomplete', incomplete_details: { reason: 'max_output_tokens' }, output: [] },
+      'gpt-5.5',
+    )
+    expect(cut.choices[0].finish_reason).toBe('length')
+  })
+
+  it('streamed chunks: role first, the tool call first delta with id/type/name, a usage chunk with choices: []', () => {
+    const s = new ChatStreamer('gpt-5.5', true)
+    const ev = (type: string, data: object) =>
+      new StreamEvent(type, JSON.stringify({ type, ...data }))
+    expect(s.first().choices[0].delta).toEqual({ role: 'assistant', content: '' })
+    const [add] = s.map(
+      ev('response.output_item.added', {
+        item: { type: 'function_call', id: 'fc_1', call_id: 'call_1', name: 'f' },
+      }),
+    )
+    expect(add!.choices[0].delta.tool_calls[0]).toEqual({
+      index: 0,
+      id: 'call_1',
+      type: 'function',
+      function: { name: 'f', arguments: '' },
+    })
+    const [arg] = s.map(
+      ev('response.function_call_arguments.delta', { item_id: 'fc_1', delta: '{}' }),
+    )
+    expect(arg!.choices[0].delta.tool_calls[0]).toEqual({ index: 0, function: { arguments: '{}' } })
+    expect(
+      s.map(ev('response.reasoning_summary_text.delta', { delta: 'hm' }))[0]!.choices[0].delta,
+    ).toEqual({ reasoning_content: 'hm' })
+    expect(s.finished).toBe(false)
+    const [fin, usage] = s.map(
+      ev('response.completed', { response: { usage: { input_tokens: 1, output_tokens: 1 } } }),
+    )
+    expect(fin!.choices[0].finish_reason).toBe('tool_calls')
+    expect(usage).toMatchObject({ choices: [], usage: { total_tokens: 2 } })
+    expect(s.finished).toBe(true)
+  })
+})

@@ -5,11 +5,12 @@
  * when the user keeps that allowlist. Not `openai-codex`: OpenClaw treats that id as legacy and
  * `openclaw doctor --fix` rewrites it.
  */
+
 import { isAbsolute } from 'node:path'
 import type { Ctx } from '../context.js'
 import { credentialCommand, credentialEnv, credentialShell } from './credential.js'
 import { child, isObject, updateHostFile, type HostFileReport, type Json } from './host-file.js'
-import type { RegistryModel } from './registry.js'
+import { hostModel, type RegistryModel } from './registry.js'
 
 export const OPENCLAW_PROVIDER_ID = 'chatgpt-codex'
 const REF_PREFIX = `${OPENCLAW_PROVIDER_ID}/`
@@ -38,14 +39,7 @@ export function openclawProvider(ctx: Ctx, models: RegistryModel[]) {
     baseUrl: ctx.config.backendUrl,
     api: 'openai-codex-responses',
     apiKey: { source: 'exec', provider: OPENCLAW_PROVIDER_ID, id: 'token' },
-    models: models.map((m) => ({
-      id: m.upstreamModel,
-      name: m.displayName,
-      reasoning: m.reasoning,
-      input: m.input,
-      ...(m.contextWindow ? { contextWindow: m.contextWindow } : {}),
-      maxTokens: m.maxOutputTokens,
-    })),
+    models: models.map(hostModel),
   }
 }
 

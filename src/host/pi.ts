@@ -4,11 +4,12 @@
  * `apiKey` that runs the credential helper (`!command`, stdout = the bare token). A provider id of
  * our own, so pi's built-in `openai-codex` provider and its /login are left alone.
  */
+
 import { join } from 'node:path'
 import type { Ctx } from '../context.js'
 import { credentialShell } from './credential.js'
 import { child, updateHostFile, type HostFileReport } from './host-file.js'
-import type { RegistryModel } from './registry.js'
+import { hostModel, type RegistryModel } from './registry.js'
 
 export const PI_PROVIDER_ID = 'chatgpt-codex'
 
@@ -21,14 +22,7 @@ export function piProvider(ctx: Ctx, models: RegistryModel[]) {
     baseUrl: ctx.config.backendUrl,
     api: 'openai-codex-responses',
     apiKey: `!${credentialShell(ctx, ['--format', 'raw'])}`,
-    models: models.map((m) => ({
-      id: m.upstreamModel,
-      name: m.displayName,
-      reasoning: m.reasoning,
-      input: m.input,
-      ...(m.contextWindow ? { contextWindow: m.contextWindow } : {}),
-      maxTokens: m.maxOutputTokens,
-    })),
+    models: models.map(hostModel),
   }
 }
 

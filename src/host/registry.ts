@@ -94,6 +94,21 @@ export function registryModel(m: ModelView): RegistryModel {
   }
 }
 
+/**
+ * A registry model in the shape pi's `models.json` and OpenClaw's `models.providers` share
+ * (field-notes B8: `id`, `name`, `reasoning`, `input`, `contextWindow`, `maxTokens`).
+ */
+export function hostModel(m: RegistryModel) {
+  return {
+    id: m.upstreamModel,
+    name: m.displayName,
+    reasoning: m.reasoning,
+    input: m.input,
+    ...(m.contextWindow ? { contextWindow: m.contextWindow } : {}),
+    maxTokens: m.maxOutputTokens,
+  }
+}
+
 /** Reads the provider file; undefined when absent or unreadable (status must not fail on it). */
 export async function readRegistry(ctx: Ctx): Promise<ProviderFile | undefined> {
   try {

@@ -46,14 +46,7 @@ const outdir = resolve(root, `dist.build-${process.pid}`)
 process.on('exit', () => rmSync(outdir, { recursive: true, force: true }))
 
 /**
- * `import { z } from 'zod'` binds zod's whole `z` object, so the bundle keeps all of zod
- * (~450 KB, tens of ms to load). The namespace form is the same API and lets esbuild drop what
- * no schema uses (~90 KB). Rewritten at build time so every file, present or future, gets it.
- */
-const ZOD_NAMED = /^import \{ z \} from 'zod'$/gm
-
-/**
- * Our sources, adjusted for the bundle: the zod import above, and `import.meta.url` (which
+ * Our sources, adjusted for the bundle: `import.meta.url` (which
  * CommonJS output lacks): files that find siblings through it (the project root, the UI assets)
  * get their own source file's URL, relative to `dist/`, so a moved tree still works.
  */
@@ -62,7 +55,7 @@ const projectSources = {
   setup(b) {
     b.onLoad({ filter: /\.ts$/ }, async (args) => {
       if (args.path.includes('/node_modules/')) return undefined
-      let text = (await readFile(args.path, 'utf8')).replace(ZOD_NAMED, "import * as z from 'zod'")
+      let text = await readFile(args.path, 'utf8')
       const rel = relative(outdir, args.path).split('\\').join('/')
       const url = `new URL(${JSON.stringify(rel)}, require('node:url').pathToFileURL(__filename)).href`
       text = text.replaceAll('import.meta.url', url)

@@ -4,7 +4,7 @@
  */
 import { homedir } from 'node:os'
 import { isAbsolute, join, resolve } from 'node:path'
-import { z } from 'zod'
+import * as z from './zod.js'
 import { SkillError } from './result.js'
 
 export const CLIENT_ID = 'app_EMoamEEZ73f0CkXaXp7hrann'
@@ -73,45 +73,79 @@ function invalid(name: string, message: string): SkillError {
   })
 }
 
-const intMs = (name: string, min: number, max: number) =>
-  z
-    .string()
-    .regex(/^\d+$/, `${name} must be a whole number of milliseconds`)
-    .transform(Number)
-    .pipe(z.number().min(min, `${name} must be at least ${min}`).max(max, `${name} must be at most ${max}`))
+/** A comma list: "a, b,,c" -> ["a", "b", "c"]. */
+const commaList = () =>
+  z.pipe(
+    z.string(),
+    z.transform((s: string) =>
+      s
+        .split(',')
+        .map((p) => p.trim())
+        .filter(Boolean),
+    ),
+  )
+/** A string of digits (checked by `pattern`) as a number. */
+const decimal = (pattern: RegExp, message: string) =>
+  z.pipe(z.string().check(z.regex(pattern, message)), z.transform(Number))
+const within = (min: number, minMessage: string, max: number, maxMessage: string) =>
+  z.number().check(z.gte(min, minMessage), z.lte(max, maxMessage))
 
-const Env = z.object({
-  CHATGPT_CODEX_TIMEOUT_MS: intMs('CHATGPT_CODEX_TIMEOUT_MS', 100, 600_000).optional(),
-  CHATGPT_CODEX_LOCK_STALE_MS: intMs('CHATGPT_CODEX_LOCK_STALE_MS', 2_000, 3_600_000).optional(),
-  CHATGPT_CODEX_LOCK_WAIT_MS: intMs('CHATGPT_CODEX_LOCK_WAIT_MS', 0, 3_600_000).optional(),
-  CHATGPT_CODEX_CLOCK_OFFSET_MS: z
-    .string()
-    .regex(/^-?\d+$/, 'CHATGPT_CODEX_CLOCK_OFFSET_MS must be a whole number')
-    .transform(Number)
-    .optional(),
-  CHATGPT_CODEX_CALLBACK_PORTS: z
-    .string()
-    .transform((s) => s.split(',').map((p) => p.trim()).filter(Boolean))
-    .pipe(
+const intMs = (name: string, min: number, max: number) => () =>
+  z.pipe(
+    decimal(/^\d+$/, `${name} must be a whole number of milliseconds`),
+    within(min, `${name} must be at least ${min}`, max, `${name} must be at most ${max}`),
+  )
+const PORT_RANGE = 'a callback port must be 1-65535'
+
+/**
+ * The variables that need more than "is it set": name -> a function building its schema. A
+ * schema is built only for a variable that is set (usually none are): a cold process should not
+ * construct ~30 validators to learn that nothing needs validating.
+ */
+const ENV = {
+  CHATGPT_CODEX_TIMEOUT_MS: intMs('CHATGPT_CODEX_TIMEOUT_MS', 100, 600_000),
+  CHATGPT_CODEX_LOCK_STALE_MS: intMs('CHATGPT_CODEX_LOCK_STALE_MS', 2_000, 3_600_000),
+  CHATGPT_CODEX_LOCK_WAIT_MS: intMs('CHATGPT_CODEX_LOCK_WAIT_MS', 0, 3_600_000),
+  CHATGPT_CODEX_CLOCK_OFFSET_MS: () =>
+    decimal(/^-?\d+$/, 'CHATGPT_CODEX_CLOCK_OFFSET_MS must be a whole number'),
+  CHATGPT_CODEX_CALLBACK_PORTS: () =>
+    z.pipe(
+      commaList(),
       z
         .array(
-          z
-            .string()
-            .regex(/^\d+$/, 'CHATGPT_CODEX_CALLBACK_PORTS takes a comma list of port numbers')
-            .transform(Number)
-            .pipe(z.number().min(1, 'a callback port must be 1-65535').max(65535, 'a callback port must be 1-65535')),
+          z.pipe(
+            decimal(/^\d+$/, 'CHATGPT_CODEX_CALLBACK_PORTS takes a comma list of port numbers'),
+            within(1, PORT_RANGE, 65535, PORT_RANGE),
+          ),
         )
-        .min(1, 'CHATGPT_CODEX_CALLBACK_PORTS needs at least one port'),
-    )
-    .optional(),
-  CHATGPT_CODEX_BROWSER_TTL_MS: intMs('CHATGPT_CODEX_BROWSER_TTL_MS', 1_000, 600_000).optional(),
-  CHATGPT_CODEX_STORE: z.enum(['file', 'codex'], 'CHATGPT_CODEX_STORE must be "file" or "codex"').optional(),
-  CHATGPT_CODEX_HOSTS: z
-    .string()
-    .transform((s) => s.split(',').map((h) => h.trim()).filter(Boolean))
-    .pipe(z.array(z.enum(['pi', 'openclaw'], 'CHATGPT_CODEX_HOSTS takes a comma list of: pi, openclaw')))
-    .optional(),
-})
+        .check(z.minLength(1, 'CHATGPT_CODEX_CALLBACK_PORTS needs at least one port')),
+    ),
+  CHATGPT_CODEX_BROWSER_TTL_MS: intMs('CHATGPT_CODEX_BROWSER_TTL_MS', 1_000, 600_000),
+  CHATGPT_CODEX_STORE: () =>
+    z.enum(['file', 'codex'], 'CHATGPT_CODEX_STORE must be "file" or "codex"'),
+  CHATGPT_CODEX_HOSTS: () =>
+    z.pipe(
+      commaList(),
+      z.array(
+        z.enum(['pi', 'openclaw'], 'CHATGPT_CODEX_HOSTS takes a comma list of: pi, openclaw'),
+      ),
+    ),
+}
+type EnvValues = { [K in keyof typeof ENV]?: z.output<ReturnType<(typeof ENV)[K]>> }
+
+/** Validates the variables of {@link ENV} that are set. @throws SkillError `invalid_config`. */
+function parseEnv(get: (name: string) => string | undefined): EnvValues {
+  const out: Record<string, unknown> = {}
+  for (const [name, schema] of Object.entries(ENV)) {
+    const raw = get(name)
+    if (raw === undefined) continue
+    const parsed = schema().safeParse(raw)
+    if (!parsed.success)
+      throw invalid(name, parsed.error.issues[0]?.message ?? `${name} is invalid`)
+    out[name] = parsed.data
+  }
+  return out as EnvValues
+}
 
 /**
  * Reads and validates the configuration.
@@ -119,15 +153,7 @@ const Env = z.object({
  */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const nonEmpty = (k: string) => (env[k] === undefined || env[k] === '' ? undefined : env[k])
-  const parsed = Env.safeParse(
-    Object.fromEntries(Object.keys(Env.shape).map((k) => [k, nonEmpty(k)])),
-  )
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]
-    const name = String(issue?.path[0] ?? 'environment')
-    throw invalid(name, issue?.message ?? `${name} is invalid`)
-  }
-  const e = parsed.data
+  const e = parseEnv(nonEmpty)
   const userHome = nonEmpty('HOME') ?? homedir()
   const absolute = (name: string, fallback: string): string => {
     const raw = nonEmpty(name)
@@ -147,7 +173,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   return {
     home,
-    issuer: checkServiceUrl('CHATGPT_CODEX_ISSUER', nonEmpty('CHATGPT_CODEX_ISSUER') ?? 'https://auth.openai.com'),
+    issuer: checkServiceUrl(
+      'CHATGPT_CODEX_ISSUER',
+      nonEmpty('CHATGPT_CODEX_ISSUER') ?? 'https://auth.openai.com',
+    ),
     backendUrl: checkServiceUrl(
       'CHATGPT_CODEX_BACKEND_URL',
       nonEmpty('CHATGPT_CODEX_BACKEND_URL') ?? 'https://chatgpt.com/backend-api',
@@ -171,7 +200,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     clockOffsetMs: e.CHATGPT_CODEX_CLOCK_OFFSET_MS ?? 0,
     callbackPorts: e.CHATGPT_CODEX_CALLBACK_PORTS ?? [1455, 1457],
     browserTtlMs: e.CHATGPT_CODEX_BROWSER_TTL_MS ?? 600_000,
-    conflictingEnv: ['OPENAI_API_KEY', 'CODEX_API_KEY', 'OPENAI_BASE_URL'].filter((k) => nonEmpty(k)),
+    conflictingEnv: ['OPENAI_API_KEY', 'CODEX_API_KEY', 'OPENAI_BASE_URL'].filter((k) =>
+      nonEmpty(k),
+    ),
     env,
   }
 }

@@ -4,7 +4,7 @@
  * stable code; `Retry-After` is parsed in both of its forms.
  */
 import type { Agent, Dispatcher } from 'undici'
-import type { z } from 'zod'
+import type * as z from './zod.js'
 import { SkillError } from './result.js'
 import { redact } from './redact.js'
 
@@ -68,7 +68,8 @@ function prepare(req: HttpRequest): { headers: Record<string, string>; body?: st
 
 function flatten(h: Record<string, string | string[] | undefined>): Record<string, string> {
   const out: Record<string, string> = {}
-  for (const [k, v] of Object.entries(h)) if (v !== undefined) out[k] = Array.isArray(v) ? v.join(', ') : v
+  for (const [k, v] of Object.entries(h))
+    if (v !== undefined) out[k] = Array.isArray(v) ? v.join(', ') : v
   return out
 }
 
@@ -161,12 +162,19 @@ export function statusError(res: HttpResponse, what: string, now: number): Skill
  * Parses a JSON body against a schema. The schema is the boundary: after this, types are trusted.
  * @throws SkillError `invalid_response` for non-JSON or the wrong shape.
  */
-export function parseJson<S extends z.ZodType>(res: HttpResponse, schema: S, what: string): z.infer<S> {
+export function parseJson<S extends z.ZodMiniType>(
+  res: HttpResponse,
+  schema: S,
+  what: string,
+): z.infer<S> {
   let data: unknown
   try {
     data = JSON.parse(res.text)
   } catch {
-    throw new SkillError('invalid_response', `${what} answered HTTP ${res.status} with a body that is not JSON`)
+    throw new SkillError(
+      'invalid_response',
+      `${what} answered HTTP ${res.status} with a body that is not JSON`,
+    )
   }
   const parsed = schema.safeParse(data)
   if (!parsed.success) {

@@ -4,7 +4,7 @@
  */
 import type { Ctx } from '../context.js'
 import { readClaims } from '../oauth/jwt.js'
-import { refreshGrant, type Refreshed, type TokenSet } from '../oauth/tokens.js'
+import type { Refreshed, TokenSet } from '../oauth/tokens.js'
 import { SkillError } from '../result.js'
 import type { CredentialStore } from '../store/credentials.js'
 import type { Credentials } from '../store/schemas.js'
@@ -107,6 +107,9 @@ export async function freshCredentials(
     }
     let refreshed: Refreshed
     try {
+      // Loaded on the refresh path only: a warm `token` (a host may run it before every model
+      // request) and `status` never build the token endpoint's schemas or its HTTP client.
+      const { refreshGrant } = await import('../oauth/tokens.js')
       refreshed = await refreshGrant(ctx.config, current.tokens.refresh_token, ctx.now())
     } catch (err) {
       if (err instanceof SkillError && isDeadToken(err.code)) {

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto'
 import { join } from 'node:path'
-import { z } from 'zod'
+import * as z from '../zod.js'
 import type { Ctx } from '../context.js'
 import { ensureDir } from '../store/fsafe.js'
 import { readJson, writeJson } from '../store/json-file.js'
@@ -37,7 +37,7 @@ export function cachePath(ctx: Ctx, kind: string, accountId: string): string {
  * Reads a cache entry of this account and client version, whatever its age (callers decide
  * what is fresh). Returns undefined when absent, unreadable, for another account or version.
  */
-export async function readCache<S extends z.ZodType>(
+export async function readCache<S extends z.ZodMiniType>(
   ctx: Ctx,
   kind: string,
   accountId: string,

@@ -3,7 +3,7 @@
  * last-known-good list when the backend fails, and the bundled fallback when nothing else exists.
  * The gateway reads raw entries through {@link loadCatalog}; people see {@link toModelView}.
  */
-import { z } from 'zod'
+import * as z from '../zod.js'
 import type { Ctx } from '../context.js'
 import type { HttpResponse } from '../http.js'
 import { parseJson } from '../http.js'
@@ -18,18 +18,19 @@ export const MODELS_TTL_MS = 300_000
 
 /** One catalog entry as the backend sends it. Unknown keys are kept (the gateway may need them). */
 export const RawModel = z.looseObject({
-  slug: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/),
-  display_name: z.string().optional(),
-  description: z.string().nullish(),
-  default_reasoning_level: z.string().nullish(),
-  supported_reasoning_levels: z
-    .array(z.looseObject({ effort: z.string(), description: z.string().nullish() }))
-    .default([]),
+  slug: z.string().check(z.regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/)),
+  display_name: z.optional(z.string()),
+  description: z.nullish(z.string()),
+  default_reasoning_level: z.nullish(z.string()),
+  supported_reasoning_levels: z._default(
+    z.array(z.looseObject({ effort: z.string(), description: z.nullish(z.string()) })),
+    [],
+  ),
   visibility: z.string(),
-  priority: z.number().default(0),
-  base_instructions: z.string().optional(),
-  context_window: z.number().int().positive().nullish(),
-  input_modalities: z.array(z.string()).default(['text', 'image']),
+  priority: z._default(z.number(), 0),
+  base_instructions: z.optional(z.string()),
+  context_window: z.nullish(z.int().check(z.positive())),
+  input_modalities: z._default(z.array(z.string()), ['text', 'image']),
 })
 export type RawModel = z.infer<typeof RawModel>
 

@@ -2,7 +2,7 @@
  * Subscription usage (protocol.md §8.1): `GET {backend}/wham/usage`, normalised so windows are
  * named by their length ("5h", "weekly"), cached per account for 60 s.
  */
-import { z } from 'zod'
+import * as z from '../zod.js'
 import type { Ctx } from '../context.js'
 import { parseJson, type HttpResponse } from '../http.js'
 import { requireCredentials } from '../auth/session.js'
@@ -12,58 +12,58 @@ import { authedGet } from './get.js'
 
 export const USAGE_TTL_MS = 60_000
 
-const Window = z
-  .looseObject({
+const Window = z.nullish(
+  z.looseObject({
     used_percent: z.number(),
-    limit_window_seconds: z.number().nullish(),
-    reset_after_seconds: z.number().nullish(),
-    reset_at: z.number().nullish(),
-  })
-  .nullish()
-const RateLimit = z
-  .looseObject({
-    allowed: z.boolean().nullish(),
-    limit_reached: z.boolean().nullish(),
+    limit_window_seconds: z.nullish(z.number()),
+    reset_after_seconds: z.nullish(z.number()),
+    reset_at: z.nullish(z.number()),
+  }),
+)
+const RateLimit = z.nullish(
+  z.looseObject({
+    allowed: z.nullish(z.boolean()),
+    limit_reached: z.nullish(z.boolean()),
     primary_window: Window,
     secondary_window: Window,
-  })
-  .nullish()
+  }),
+)
 const UsageBody = z.looseObject({
   // Required, as in the CLI's RateLimitStatusPayload: a body without it is not a usage answer.
   plan_type: z.string(),
   rate_limit: RateLimit,
-  credits: z
-    .looseObject({
+  credits: z.nullish(
+    z.looseObject({
       has_credits: z.boolean(),
       unlimited: z.boolean(),
-      balance: z.string().nullish(),
-    })
-    .nullish(),
-  additional_rate_limits: z
-    .array(
+      balance: z.nullish(z.string()),
+    }),
+  ),
+  additional_rate_limits: z.nullish(
+    z.array(
       z.looseObject({
-        limit_name: z.string().nullish(),
-        metered_feature: z.string().nullish(),
+        limit_name: z.nullish(z.string()),
+        metered_feature: z.nullish(z.string()),
         rate_limit: RateLimit,
       }),
-    )
-    .nullish(),
+    ),
+  ),
 })
 
 export const UsageWindow = z.object({
   label: z.string(),
   used_percent: z.number(),
-  window_minutes: z.number().nullable(),
-  resets_at: z.string().nullable(),
+  window_minutes: z.nullable(z.number()),
+  resets_at: z.nullable(z.string()),
 })
 export const UsageView = z.object({
-  plan: z.string().nullable(),
+  plan: z.nullable(z.string()),
   limit_reached: z.boolean(),
   windows: z.array(UsageWindow),
   credits: z.object({
     has_credits: z.boolean(),
     unlimited: z.boolean(),
-    balance: z.string().nullable(),
+    balance: z.nullable(z.string()),
   }),
   /** Metered features with their own limits (`additional_rate_limits`), same window shape. */
   other_limits: z.array(

@@ -7,14 +7,17 @@ import { COMMANDS } from './commands.js'
 import { invoke } from './invoke.js'
 import { isSwitchFlag, parseArgs } from './parse.js'
 
-export const USAGE = `Usage: chatgpt-codex-onboarding <function> [--flag value ...] [--pretty]
+/** The --help text. Built when asked for: it reads every command's flag schemas. */
+export const usage = () => `Usage: chatgpt-codex-onboarding <function> [--flag value ...] [--pretty]
 
 Prints one JSON object on stdout. Exit status: 0 ok, 1 failed, 2 usage error.
 
 Functions:
 ${Object.entries(COMMANDS)
   .map(([name, c]) => {
-    const flags = Object.keys(c.flags).map((f) => ` [--${f}${isSwitchFlag(c.flags[f]!) ? '' : ' <value>'}]`)
+    const flags = Object.keys(c.flags).map(
+      (f) => ` [--${f}${isSwitchFlag(c.flags[f]!) ? '' : ' <value>'}]`,
+    )
     return `  ${name}${flags.join('')}\n      ${c.summary}`
   })
   .join('\n')}
@@ -43,7 +46,8 @@ export async function main(argv: string[], write: Write = toStdout): Promise<num
   process.on('unhandledRejection', crash)
 
   // Hidden internal command: the detached browser sign-in listener (spawned by start; never in --help).
-  if (argv[0] === '__listen') return (await import('../skill/listener.js')).runListener(argv.slice(1))
+  if (argv[0] === '__listen')
+    return (await import('../skill/listener.js')).runListener(argv.slice(1))
 
   const pretty = argv.includes('--pretty')
   let parsed
@@ -53,7 +57,7 @@ export async function main(argv: string[], write: Write = toStdout): Promise<num
     return emit(toFailure(err), pretty, 2)
   }
   if (parsed.help) {
-    write(USAGE)
+    write(usage())
     return 0
   }
   const result = await invoke(parsed.fn, parsed.opts, true)

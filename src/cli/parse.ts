@@ -2,7 +2,7 @@
  * Strict argv parsing: `<function> [--flag value | --switch]...`. Unknown functions or flags,
  * repeated flags, values on switches, missing values and stray words are all usage errors.
  */
-import { z } from 'zod'
+import * as z from '../zod.js'
 import { SkillError } from '../result.js'
 import { COMMANDS } from './commands.js'
 
@@ -30,12 +30,16 @@ export function parseArgs(argv: string[]): Parsed {
     return { ...out, help: true }
   }
   const command = Object.hasOwn(COMMANDS, fn) ? COMMANDS[fn] : undefined
-  if (!command) throw usage(`Unknown function "${printable(fn)}". Functions: ${Object.keys(COMMANDS).join(', ')}`)
+  if (!command)
+    throw usage(
+      `Unknown function "${printable(fn)}". Functions: ${Object.keys(COMMANDS).join(', ')}`,
+    )
   out.fn = fn
   const seen = new Set<string>()
   while (words.length) {
     const word = words.shift()!
-    if (!word.startsWith('--')) throw usage(`Unexpected word "${printable(word)}" (flags start with --)`)
+    if (!word.startsWith('--'))
+      throw usage(`Unexpected word "${printable(word)}" (flags start with --)`)
     const [name, inline] = splitInline(word.slice(2))
     if (name === 'pretty' || name === 'help') {
       if (inline !== undefined) throw usage(`--${name} takes no value`)
@@ -48,7 +52,9 @@ export function parseArgs(argv: string[]): Parsed {
     const schema = Object.hasOwn(command.flags, name) ? command.flags[name] : undefined
     if (!schema) {
       const known = Object.keys(command.flags).map((f) => `--${f}`)
-      throw usage(`${fn} has no flag --${printable(name)}${known.length ? ` (flags: ${known.join(', ')})` : ''}`)
+      throw usage(
+        `${fn} has no flag --${printable(name)}${known.length ? ` (flags: ${known.join(', ')})` : ''}`,
+      )
     }
     if (seen.has(name)) throw usage(`--${name} is given twice`)
     seen.add(name)
@@ -64,14 +70,15 @@ export function parseArgs(argv: string[]): Parsed {
       }
     }
     const parsed = schema.safeParse(value)
-    if (!parsed.success) throw usage(`--${name}: ${parsed.error.issues[0]?.message ?? 'invalid value'}`)
+    if (!parsed.success)
+      throw usage(`--${name}: ${parsed.error.issues[0]?.message ?? 'invalid value'}`)
     out.opts[optionName(name)] = parsed.data
   }
   return out
 }
 
 /** A switch is a flag whose schema accepts `true`: it is given without a value. */
-export const isSwitchFlag = (schema: z.ZodType) => schema.safeParse(true).success
+export const isSwitchFlag = (schema: z.ZodMiniType) => schema.safeParse(true).success
 
 function splitInline(s: string): [string, string | undefined] {
   const i = s.indexOf('=')
@@ -89,10 +96,10 @@ export function checkOptions(fn: string, opts: unknown): Record<string, unknown>
   const command = COMMANDS[fn]!
   if (opts === undefined || opts === null) return {}
   if (typeof opts !== 'object' || Array.isArray(opts)) throw usage(`${fn} takes an options object`)
-  const shape: Record<string, z.ZodType> = {}
+  const shape: Record<string, z.ZodMiniType> = {}
   for (const [name, schema] of Object.entries(command.flags)) {
     // Programmatic callers pass booleans as booleans.
-    shape[optionName(name)] = isSwitchFlag(schema) ? z.boolean().optional() : schema
+    shape[optionName(name)] = isSwitchFlag(schema) ? z.optional(z.boolean()) : schema
   }
   const parsed = z.strictObject(shape).safeParse(opts)
   if (!parsed.success) {

@@ -12,7 +12,7 @@ import { watch, type FSWatcher } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import type { ServerResponse } from 'node:http'
 import { basename, dirname } from 'node:path'
-import { z } from 'zod'
+import * as z from '../zod.js'
 import type { Ctx } from '../context.js'
 import {
   readRegistry,
@@ -73,7 +73,7 @@ export function openAiModel(m: Pick<RegistryModel, 'upstreamModel'>): OpenAiMode
 }
 
 const MARKER_NAME = 'models-changed'
-const Marker = z.object({ version: z.number().int().nonnegative() })
+const Marker = z.object({ version: z.int().check(z.nonnegative()) })
 
 /** Reads the registry, the marker and the signed-in account (email and plan only). */
 export async function readModelsEvent(ctx: Ctx): Promise<ModelsEvent> {

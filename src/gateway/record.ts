@@ -1,11 +1,14 @@
 /** `<state>/gateway.json`: which gateway runs (pid, port, url). Read without any request. */
 import { join } from 'node:path'
-import { z } from 'zod'
+import * as z from '../zod.js'
 import type { Ctx } from '../context.js'
 import { processAlive } from '../skill/pid.js'
 import { readJson } from '../store/json-file.js'
 
-export const GatewayRecord = z.object({ pid: z.number(), port: z.number(), url: z.string(), started_at: z.string() })
+/** Built on first use: most processes find no gateway record to read. */
+export const GatewayRecord = z.lazy(() =>
+  z.object({ pid: z.number(), port: z.number(), url: z.string(), started_at: z.string() }),
+)
 export type GatewayRecord = z.infer<typeof GatewayRecord>
 
 export const gatewayPaths = (ctx: Ctx) => ({

@@ -7,17 +7,22 @@ import { isAbsolute, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Ctx } from '../context.js'
 
-/** The project root (this file is `<root>/src/host/credential.ts`). */
-export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url))
+/**
+ * The project root (this file is `<root>/src/host/credential.ts`). A function, not a constant:
+ * `status` and `token` load this module but never need the root, and URL parsing at module
+ * load cost every cold process ~0.5 ms.
+ */
+const projectRoot = () => fileURLToPath(new URL('../../', import.meta.url))
 
 /**
  * argv of the credential helper: the prebuilt `dist/cli.cjs` (the package's `bin`) when it exists (fast start), else
  * `npx tsx exports.ts token`. An argv array, never a shell string.
  */
 export function credentialCommand(_ctx: Ctx): string[] {
-  const built = join(PROJECT_ROOT, 'dist', 'cli.cjs')
+  const root = projectRoot()
+  const built = join(root, 'dist', 'cli.cjs')
   if (existsSync(built)) return [process.execPath, built, 'token']
-  return ['npx', 'tsx', join(PROJECT_ROOT, 'exports.ts'), 'token']
+  return ['npx', 'tsx', join(root, 'exports.ts'), 'token']
 }
 
 /** Environment variables the helper should see so it finds this same sign-in (no secrets). */
@@ -52,5 +57,5 @@ export function credentialShell(ctx: Ctx, extra: string[]): string {
   const argv = credentialCommand(ctx)
   const env = Object.entries(credentialEnv(ctx)).map(([k, v]) => `${k}=${shellQuote(v)}`)
   const cmd = [...env, ...[...argv, ...extra].map(shellQuote)].join(' ')
-  return isAbsolute(argv[0] ?? '') ? cmd : `cd ${shellQuote(PROJECT_ROOT)} && ${cmd}`
+  return isAbsolute(argv[0] ?? '') ? cmd : `cd ${shellQuote(projectRoot())} && ${cmd}`
 }

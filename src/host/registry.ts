@@ -3,9 +3,9 @@
  * host reads to fill its model picker, and `<registry>/models-changed`, a version counter a host
  * can stat or watch to know when to reload. Holds no token: only the credential command.
  */
-import { lstat, mkdir } from 'node:fs/promises'
+import { promises as fsp } from 'node:fs'
 import { join } from 'node:path'
-import { z } from 'zod'
+import * as z from '../zod.js'
 import type { Ctx } from '../context.js'
 import type { ModelView } from '../backend/models.js'
 import { SkillError } from '../result.js'
@@ -18,58 +18,59 @@ export const PROVIDER_ID = 'openai-codex'
 /** The Codex models' output limit (pi-ai's openai-codex list); the catalog does not carry one. */
 export const MAX_OUTPUT_TOKENS = 128_000
 
-export const RegistryModel = z.object({
-  id: z.string(),
-  upstreamModel: z.string(),
-  displayName: z.string(),
-  contextWindow: z.number().nullable(),
-  maxOutputTokens: z.number(),
-  input: z.array(z.enum(['text', 'image'])),
-  reasoning: z.boolean(),
-})
-export type RegistryModel = z.infer<typeof RegistryModel>
-
-export const RegistryState = z.enum(['signed-in', 'signed-out', 'reauth_required'])
-export type RegistryState = z.infer<typeof RegistryState>
-
-export const ProviderFile = z.object({
-  schemaVersion: z.literal(1),
-  provider: z.object({
+/**
+ * The provider file hosts read. Built on first use (z.lazy): `token` loads this module for its
+ * failure hook and never reads the file; a cold process should not build ~40 schemas for nothing.
+ */
+export const ProviderFile = z.lazy(() => {
+  const RegistryModel = z.object({
     id: z.string(),
+    upstreamModel: z.string(),
     displayName: z.string(),
-    api: z.string(),
-    dialect: z.string(),
-    baseUrl: z.string(),
-    headers: z.record(z.string(), z.string()),
-    credential: z.object({
+    contextWindow: z.nullable(z.number()),
+    maxOutputTokens: z.number(),
+    input: z.array(z.enum(['text', 'image'])),
+    reasoning: z.boolean(),
+  })
+  const command = <O extends string>(output: O) =>
+    z.object({
       type: z.literal('command'),
       argv: z.array(z.string()),
       env: z.record(z.string(), z.string()),
-      output: z.literal('json'),
-      cacheSeconds: z.number(),
-    }),
-    state: RegistryState,
-    updatedAt: z.string(),
-    /** The loopback OpenAI-compatible gateway, for hosts that speak only the OpenAI API. */
-    gateway: z
-      .object({
-        api: z.literal('openai-completions'),
-        /** `http://127.0.0.1:<port>/v1` while a gateway runs, else null. */
-        baseUrl: z.string().nullable(),
-        keyCommand: z.object({
-          type: z.literal('command'),
-          argv: z.array(z.string()),
-          env: z.record(z.string(), z.string()),
-          output: z.literal('raw'),
+      output: z.literal(output),
+    })
+  return z.object({
+    schemaVersion: z.literal(1),
+    provider: z.object({
+      id: z.string(),
+      displayName: z.string(),
+      api: z.string(),
+      dialect: z.string(),
+      baseUrl: z.string(),
+      headers: z.record(z.string(), z.string()),
+      credential: z.extend(command('json'), { cacheSeconds: z.number() }),
+      state: z.enum(['signed-in', 'signed-out', 'reauth_required']),
+      updatedAt: z.string(),
+      /** The loopback OpenAI-compatible gateway, for hosts that speak only the OpenAI API. */
+      gateway: z.optional(
+        z.object({
+          api: z.literal('openai-completions'),
+          /** `http://127.0.0.1:<port>/v1` while a gateway runs, else null. */
+          baseUrl: z.nullable(z.string()),
+          keyCommand: command('raw'),
         }),
-      })
-      .optional(),
-  }),
-  models: z.array(RegistryModel),
+      ),
+    }),
+    models: z.array(RegistryModel),
+  })
 })
 export type ProviderFile = z.infer<typeof ProviderFile>
+export type RegistryModel = ProviderFile['models'][number]
+export type RegistryState = ProviderFile['provider']['state']
 
-const Marker = z.object({ version: z.number().int().nonnegative(), updatedAt: z.string() })
+const Marker = z.lazy(() =>
+  z.object({ version: z.int().check(z.nonnegative()), updatedAt: z.string() }),
+)
 
 export function registryPaths(ctx: Ctx) {
   const dir = ctx.config.registryDir
@@ -118,10 +119,37 @@ export async function readRegistry(ctx: Ctx): Promise<ProviderFile | undefined> 
   }
 }
 
+/**
+ * What `status` shows of the provider file: its state, when it changed, the model ids. Checked
+ * against just those fields (the full shape is for writers, hosts and doctor): a cold `status`
+ * building and running the whole provider schema cost ~4 ms of a budget of ~13.
+ */
+const Summary = z.lazy(() =>
+  z.object({
+    provider: z.object({
+      state: z.enum(['signed-in', 'signed-out', 'reauth_required']),
+      updatedAt: z.string(),
+    }),
+    models: z.array(z.object({ id: z.string() })),
+  }),
+)
+
+/** The provider file's summary; undefined when absent or unreadable (like {@link readRegistry}). */
+export async function readRegistrySummary(
+  ctx: Ctx,
+): Promise<{ state: RegistryState; updatedAt: string; models: string[] } | undefined> {
+  try {
+    const doc = await readJson(registryPaths(ctx).provider, Summary)
+    return doc && { ...doc.provider, models: doc.models.map((m) => m.id) }
+  } catch {
+    return undefined
+  }
+}
+
 /** Creates a directory without touching the mode of one that exists; refuses a symlink. */
 async function prepareDir(dir: string): Promise<void> {
-  await mkdir(dir, { recursive: true, mode: 0o700 })
-  const st = await lstat(dir)
+  await fsp.mkdir(dir, { recursive: true, mode: 0o700 })
+  const st = await fsp.lstat(dir)
   if (st.isSymbolicLink() || !st.isDirectory()) {
     throw new SkillError(
       'state_unsafe',

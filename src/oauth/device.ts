@@ -3,18 +3,21 @@
  * 403/404 while pending, then an authorization-code exchange with a server-minted PKCE pair.
  * Each function makes exactly one request; the caller owns the schedule.
  */
-import { z } from 'zod'
+import * as z from '../zod.js'
 import type { Config } from '../config.js'
 import { parseJson, send, statusError, type HttpResponse } from '../http.js'
 import { registerSecret } from '../redact.js'
 import { SkillError } from '../result.js'
 
+const text = () => z.string().check(z.minLength(1))
 const UserCode = z.object({
-  device_auth_id: z.string().min(1),
-  user_code: z.string().min(1).optional(),
-  usercode: z.string().min(1).optional(),
+  device_auth_id: text(),
+  user_code: z.optional(text()),
+  usercode: z.optional(text()),
   // The server sends the interval as a JSON string ("5"); a missing one means 0 (protocol.md §2).
-  interval: z.union([z.string().regex(/^\d+$/), z.number().int().nonnegative()]).optional(),
+  interval: z.optional(
+    z.union([z.string().check(z.regex(/^\d+$/)), z.int().check(z.nonnegative())]),
+  ),
 })
 
 export interface UserCode {
@@ -45,20 +48,20 @@ export function parseUserCode(res: HttpResponse, now: number): UserCode {
   if (res.status !== 200) throw statusError(res, 'The device-code request', now)
   const body = parseJson(res, UserCode, 'The device-code endpoint')
   const user_code = body.user_code ?? body.usercode
-  if (!user_code) throw new SkillError('invalid_response', 'The device-code endpoint sent no user_code')
+  if (!user_code)
+    throw new SkillError('invalid_response', 'The device-code endpoint sent no user_code')
   registerSecret(body.device_auth_id)
   return { device_auth_id: body.device_auth_id, user_code, interval_s: Number(body.interval ?? 0) }
 }
 
 const Approved = z.object({
-  authorization_code: z.string().min(1),
-  code_challenge: z.string().min(1),
-  code_verifier: z.string().min(1),
+  authorization_code: text(),
+  code_challenge: text(),
+  code_verifier: text(),
 })
 
 export type PollOutcome =
-  | { state: 'pending' }
-  | { state: 'approved'; authorization_code: string; code_verifier: string }
+  { state: 'pending' } | { state: 'approved'; authorization_code: string; code_verifier: string }
 
 /** POST {issuer}/api/accounts/deviceauth/token, once. */
 export async function pollDeviceToken(
@@ -82,13 +85,20 @@ export function parsePoll(res: HttpResponse, now: number): PollOutcome {
     const body = parseJson(res, Approved, 'The device-token endpoint')
     registerSecret(body.authorization_code)
     registerSecret(body.code_verifier)
-    return { state: 'approved', authorization_code: body.authorization_code, code_verifier: body.code_verifier }
+    return {
+      state: 'approved',
+      authorization_code: body.authorization_code,
+      code_verifier: body.code_verifier,
+    }
   }
   if (res.status === 429 || res.status >= 500) throw statusError(res, 'The device-token poll', now)
   // The CLI cannot tell "denied" from "expired" here either: the body is not specified.
   const text = res.text.toLowerCase()
   if (text.includes('expire')) {
-    throw new SkillError('device_code_expired', `The sign-in code is no longer valid (HTTP ${res.status})`)
+    throw new SkillError(
+      'device_code_expired',
+      `The sign-in code is no longer valid (HTTP ${res.status})`,
+    )
   }
   throw new SkillError(
     'access_denied',

@@ -2,28 +2,30 @@
  * Token endpoint calls (protocol.md §2 step 4, §4): code exchange (form), refresh (JSON, with
  * rotation), revoke (best effort), and the error classification the Codex CLI uses.
  */
-import { z } from 'zod'
+import * as z from '../zod.js'
 import type { Config } from '../config.js'
 import { parseJson, send, statusError, type HttpResponse } from '../http.js'
 import { registerSecret } from '../redact.js'
 import { SkillError, type ErrorCode } from '../result.js'
 
-const TokenSet = z.object({
-  id_token: z.string().min(1),
-  access_token: z.string().min(1),
-  refresh_token: z.string().min(1),
-})
+const text = () => z.string().check(z.minLength(1))
+const TokenSet = z.object({ id_token: text(), access_token: text(), refresh_token: text() })
 export type TokenSet = z.infer<typeof TokenSet>
 
 // Every field may be missing on refresh; missing ones keep their stored values (§4.2). A 200
 // carrying none of them rotated nothing: it is an unexpected shape, not a successful refresh.
 const Refreshed = z
   .object({
-    id_token: z.string().min(1).optional(),
-    access_token: z.string().min(1).optional(),
-    refresh_token: z.string().min(1).optional(),
+    id_token: z.optional(text()),
+    access_token: z.optional(text()),
+    refresh_token: z.optional(text()),
   })
-  .refine((r) => r.id_token || r.access_token || r.refresh_token, 'no token in the response')
+  .check(
+    z.refine(
+      (r) => !!(r.id_token || r.access_token || r.refresh_token),
+      'no token in the response',
+    ),
+  )
 export type Refreshed = z.infer<typeof Refreshed>
 
 function remember<T extends Partial<TokenSet>>(t: T): T {
@@ -56,7 +58,11 @@ export async function exchangeCode(
 }
 
 /** One refresh-token grant. JSON body, as the CLI sends it (§4.1). */
-export async function refreshGrant(cfg: Config, refreshToken: string, now: number): Promise<Refreshed> {
+export async function refreshGrant(
+  cfg: Config,
+  refreshToken: string,
+  now: number,
+): Promise<Refreshed> {
   const res = await send({
     method: 'POST',
     url: `${cfg.issuer}/oauth/token`,
@@ -69,7 +75,10 @@ export async function refreshGrant(cfg: Config, refreshToken: string, now: numbe
 }
 
 /** Revokes a token (§4.5). Best effort: returns false rather than throwing. */
-export async function revoke(cfg: Config, token: { refresh?: string; access?: string }): Promise<boolean> {
+export async function revoke(
+  cfg: Config,
+  token: { refresh?: string; access?: string },
+): Promise<boolean> {
   const json = token.refresh
     ? { token: token.refresh, token_type_hint: 'refresh_token', client_id: cfg.clientId }
     : { token: token.access, token_type_hint: 'access_token' }
@@ -95,9 +104,11 @@ function errorBody(res: HttpResponse): { code?: string; detail?: string } {
     const code = [errObj?.code, typeof err === 'string' ? err : undefined, b.code].find(
       (c): c is string => typeof c === 'string',
     )
-    const detail = [b.error_description, errObj?.message, typeof err === 'string' ? err : undefined].find(
-      (d): d is string => typeof d === 'string',
-    )
+    const detail = [
+      b.error_description,
+      errObj?.message,
+      typeof err === 'string' ? err : undefined,
+    ].find((d): d is string => typeof d === 'string')
     return { code: code?.toLowerCase(), detail }
   } catch {
     return {}
@@ -122,7 +133,9 @@ export function refreshError(res: HttpResponse, now: number): SkillError {
   const named = code ? PERMANENT[code] : undefined
   if (named && code) return new SkillError(named, PERMANENT_MESSAGES[code]!, { retryable: false })
   if (res.status === 401) {
-    return new SkillError('reauth_required', 'The refresh token was rejected (HTTP 401)', { retryable: false })
+    return new SkillError('reauth_required', 'The refresh token was rejected (HTTP 401)', {
+      retryable: false,
+    })
   }
   return tokenEndpointError(res, 'The token refresh', now)
 }

@@ -10,7 +10,7 @@ import { openStore } from '../store/credentials.js'
 import { pendingStore } from '../store/pending.js'
 import { accountView, devicePendingView, iso, tokenExpiry } from './views.js'
 import { gatewayStatus } from '../gateway/record.js'
-import { readRegistry, registryPaths } from '../host/registry.js'
+import { readRegistrySummary, registryPaths } from '../host/registry.js'
 
 const CODEX_SHARE_HINT =
   'The Codex CLI is signed in to ChatGPT on this machine. Setting CHATGPT_CODEX_STORE=codex would share that one sign-in (codex and this tool then use one refresh-token lineage). Never copy its tokens into this tool.'
@@ -25,14 +25,14 @@ export async function status(ctx: Ctx) {
   // Default store only: say that a signed-in Codex CLI could be shared (its mode, never a token).
   const codex = store.kind === 'file' ? await codexChatgptSignIn(ctx.config.codexHome) : undefined
   // The registry as hosts see it, from disk (no request).
-  const reg = await readRegistry(ctx)
+  const reg = await readRegistrySummary(ctx)
   const base = {
     state_dir: ctx.config.home,
     registry: {
       path: registryPaths(ctx).provider,
-      state: reg?.provider.state ?? null,
-      models: reg?.models.map((m) => m.id) ?? [],
-      updated_at: reg?.provider.updatedAt ?? null,
+      state: reg?.state ?? null,
+      models: reg?.models ?? [],
+      updated_at: reg?.updatedAt ?? null,
     },
     store: { kind: store.kind, path: store.path },
     gateway: await gatewayStatus(ctx),

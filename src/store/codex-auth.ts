@@ -7,32 +7,37 @@
  * `tokens.oauth_provenance.issuer`, `last_refresh`. Everything else (`OPENAI_API_KEY`,
  * `login_owner_id`, `oauth_provenance.client_id`, keys we have never heard of) is carried over.
  */
-import { readFile } from 'node:fs/promises'
+import { readFileSync } from 'node:fs'
 import { basename, join } from 'node:path'
-import { z } from 'zod'
+import * as z from '../zod.js'
 import { readClaims } from '../oauth/jwt.js'
 import { SkillError } from '../result.js'
 import type { Credentials } from './schemas.js'
 
-/** What the file says about itself, before we look at any token. */
-const Raw = z.looseObject({
-  auth_mode: z.string().nullish(),
-  OPENAI_API_KEY: z.string().nullish(),
-  tokens: z.unknown().optional(),
-  last_refresh: z.string().nullish(),
-})
+/** What the file says about itself, before we look at any token. Lazy: most machines have no file. */
+const Raw = z.lazy(() =>
+  z.looseObject({
+    auth_mode: z.nullish(z.string()),
+    OPENAI_API_KEY: z.nullish(z.string()),
+    tokens: z.optional(z.unknown()),
+    last_refresh: z.nullish(z.string()),
+  }),
+)
 type Raw = z.infer<typeof Raw>
 
 /** Where codex refreshes when the file names no issuer (protocol.md §4.1). */
 const DEFAULT_ISSUER = 'https://auth.openai.com'
 
-const RawTokens = z.looseObject({
-  id_token: z.string().min(1),
-  access_token: z.string().min(1),
-  refresh_token: z.string().min(1),
-  account_id: z.string().nullish(),
-  oauth_provenance: z.looseObject({ issuer: z.string().optional() }).nullish(),
-})
+const text = () => z.string().check(z.minLength(1))
+const RawTokens = z.lazy(() =>
+  z.looseObject({
+    id_token: text(),
+    access_token: text(),
+    refresh_token: text(),
+    account_id: z.nullish(z.string()),
+    oauth_provenance: z.nullish(z.looseObject({ issuer: z.optional(z.string()) })),
+  }),
+)
 
 /** The parsed file: its raw object (to merge into) and its mode. */
 export interface CodexAuthFile {
@@ -178,7 +183,7 @@ function without(o: Record<string, unknown>, keys: string[]): Record<string, unk
 export async function codexChatgptSignIn(codexHome: string): Promise<{ path: string } | undefined> {
   const path = join(codexHome, 'auth.json')
   try {
-    const file = parseCodexAuth(path, await readFile(path, 'utf8'))
+    const file = parseCodexAuth(path, readFileSync(path, 'utf8'))
     return file.mode === 'chatgpt' && file.raw.tokens != null ? { path } : undefined
   } catch {
     return undefined

@@ -24,9 +24,9 @@
  * makes the marker stale by itself.
  */
 import { createHash } from 'node:crypto'
-import { mkdir } from 'node:fs/promises'
+import { promises as fsp } from 'node:fs'
 import { join } from 'node:path'
-import { z } from 'zod'
+import * as z from '../zod.js'
 import type { Ctx } from '../context.js'
 import { SkillError } from '../result.js'
 import { credentialsOf, foreignModeError, mergeCodexAuth, parseCodexAuth } from './codex-auth.js'
@@ -34,7 +34,7 @@ import { registerCredentials, setCodexStoreFactory, type CredentialStore } from 
 import { flockExclusive } from './flock.js'
 import { ensureDir, readPrivate, type FixNote } from './fsafe.js'
 import { moveAside, readJson, removeFile, writeJson } from './json-file.js'
-import { Credentials } from './schemas.js'
+import { Credentials, Reauth } from './schemas.js'
 
 /** codex holds auth.json.lock for the few ms of a rename, always under auth.lock. */
 const COMMIT_WAIT_MS = 2_000
@@ -42,7 +42,7 @@ const COMMIT_WAIT_MS = 2_000
 const Marker = z.object({
   schemaVersion: z.literal(1),
   refresh_token_sha256: z.string(),
-  reauth: Credentials.shape.reauth.unwrap().unwrap(),
+  reauth: Reauth,
 })
 
 const fingerprint = (refreshToken: string) =>
@@ -105,7 +105,7 @@ export function codexStore(ctx: Ctx): CredentialStore {
       return creds
     },
     async locked(fn) {
-      await mkdir(ctx.config.codexHome, { recursive: true, mode: 0o700 })
+      await fsp.mkdir(ctx.config.codexHome, { recursive: true, mode: 0o700 })
       const release = await flockExclusive(p.storageLock, 0o644, lockWaitMs)
       try {
         return await fn()

@@ -2,9 +2,9 @@
  * Typed state files: read = lstat-checked read + JSON + zod; write = write-file-atomic at 0600.
  * A file that fails validation is reported as `state_corrupt` and left exactly as it is.
  */
-import { readdir, rename, rm } from 'node:fs/promises'
+import { promises as fsp } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
-import type { z } from 'zod'
+import type * as z from '../zod.js'
 import { SkillError } from '../result.js'
 import { checkWritable, readPrivate, type FixNote } from './fsafe.js'
 
@@ -22,7 +22,7 @@ function corrupt(path: string, why: string): SkillError {
  * @returns the value, or undefined when the file does not exist.
  * @throws SkillError `state_corrupt` (kept on disk untouched) or `state_unsafe`.
  */
-export async function readJson<S extends z.ZodType>(
+export async function readJson<S extends z.ZodMiniType>(
   path: string,
   schema: S,
   fixes?: FixNote[],
@@ -67,9 +67,9 @@ export const isTempOf = (file: string, name: string) =>
 async function sweepTemps(path: string): Promise<string[]> {
   const dir = dirname(path)
   const file = basename(path)
-  const names = await readdir(dir).catch(() => [] as string[])
+  const names = await fsp.readdir(dir).catch(() => [] as string[])
   const orphans = names.filter((n) => isTempOf(file, n)).map((n) => join(dir, n))
-  await Promise.all(orphans.map((o) => rm(o, { force: true })))
+  await Promise.all(orphans.map((o) => fsp.rm(o, { force: true })))
   return orphans
 }
 
@@ -94,7 +94,7 @@ export async function writeJson(
 /** Removes a state file; true when something was removed. */
 export async function removeFile(path: string): Promise<boolean> {
   try {
-    await rm(path)
+    await fsp.rm(path)
     return true
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false
@@ -107,7 +107,7 @@ export async function moveAside(path: string, now: number): Promise<string | und
   const stamp = new Date(now).toISOString().replace(/[:.]/g, '-')
   const target = `${path}.corrupt-${stamp}`
   try {
-    await rename(path, target)
+    await fsp.rename(path, target)
     return target
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined

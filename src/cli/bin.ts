@@ -3,7 +3,6 @@
  * `npx tsx exports.ts`: everything the command table reaches is in the bundle, and each
  * command's code is evaluated only when that command runs.
  */
-import './zod-jitless.js'
 import { writeSync } from 'node:fs'
 import { main } from './main.js'
 
@@ -25,4 +24,8 @@ function toFd1(text: string): void {
 // CommonJS output has no top-level await.
 void main(process.argv.slice(2), toFd1).then((code) => {
   process.exitCode = code
+  // With nothing left to run (no server, timer or buffered stdout write), exit now: a natural
+  // exit also tears down the V8 heap, ~3 ms of every cold run. A foreground `serve` keeps its
+  // listening socket, so it is left to run.
+  if (process.getActiveResourcesInfo().length === 0) process.exit()
 })

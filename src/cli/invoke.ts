@@ -7,7 +7,11 @@ import { settle, type Result } from '../result.js'
 import { COMMANDS } from './commands.js'
 import { checkOptions } from './parse.js'
 
-export function invoke(fn: string, opts: unknown, validated = false): Promise<Result<Record<string, unknown>>> {
+export function invoke(
+  fn: string,
+  opts: unknown,
+  validated = false,
+): Promise<Result<Record<string, unknown>>> {
   return settle(async () => {
     const options = validated ? (opts as Record<string, unknown>) : checkOptions(fn, opts)
     const ctx = createContext()

@@ -9,8 +9,7 @@
  * systems without util-linux). Both call flock(2) on the file.
  */
 import { spawn } from 'node:child_process'
-import { constants } from 'node:fs'
-import { lstat, open } from 'node:fs/promises'
+import { constants, promises as fsp } from 'node:fs'
 import { SkillError } from '../result.js'
 
 /** Releases a held lock; resolves when the holder has exited (the lock is then free). */
@@ -35,14 +34,14 @@ function holders(path: string, waitS: string): [string, string[]][] {
 
 /** Creates the lock file with codex's mode if it is missing; refuses a symlink. */
 async function ensureLockFile(path: string, mode: number): Promise<void> {
-  const st = await lstat(path).catch(() => undefined)
+  const st = await fsp.lstat(path).catch(() => undefined)
   if (st?.isSymbolicLink()) {
     throw new SkillError('state_unsafe', `Refusing to use ${path}: it is a symbolic link`, {
       extra: { path },
     })
   }
   if (st) return
-  const fh = await open(path, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW, mode)
+  const fh = await fsp.open(path, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW, mode)
   await fh.close()
 }
 

@@ -16,7 +16,11 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
  * Runs `fn` while holding the lock on `target` (a `<target>.lock` directory is created).
  * @throws SkillError `lock_timeout` when the lock cannot be had within `waitMs`.
  */
-export async function withLock<T>(target: string, opts: LockOptions, fn: () => Promise<T>): Promise<T> {
+export async function withLock<T>(
+  target: string,
+  opts: LockOptions,
+  fn: () => Promise<T>,
+): Promise<T> {
   // Loaded on first use: read-only commands never pay for the lock library.
   const { default: lockfile } = await import('proper-lockfile')
   const deadline = Date.now() + opts.waitMs

@@ -5,14 +5,14 @@
  * before every model request, so cold start is the product's latency. `npx tsx` costs hundreds
  * of ms before our code runs; a plain Node process still pays per file it resolves and per byte
  * it compiles. So:
- * - one CommonJS bundle `dist/app.cjs` of src/cli/bin.ts (the command table reaches every
- *   command). CommonJS, because it skips the ESM loader's start-up and, unlike ESM on Node 20,
- *   can run from a V8 code cache. Each command stays a lazily evaluated part of the bundle, and
- *   undici, the lock library and write-file-atomic are evaluated only when a request or a write
- *   needs them;
- * - `dist/cli.cjs` (scripts/cli-loader.cjs) runs the bundle through `dist/app.cache`, which
- *   scripts/code-cache.cjs writes here from training runs of status, token, --help and a usage
- *   error in a throwaway state directory.
+ * - two CommonJS bundles: `dist/hot.cjs` of src/cli/hot.ts (status and token alone) and
+ *   `dist/app.cjs` of src/cli/bin.ts (the command table reaches every command). CommonJS,
+ *   because it skips the ESM loader's start-up and, unlike ESM on Node 20, can run from a V8
+ *   code cache. Each command stays a lazily evaluated part of its bundle, and undici, the lock
+ *   library and write-file-atomic are evaluated only when a request or a write needs them;
+ * - `dist/cli.cjs` (scripts/cli-loader.cjs) picks the bundle and runs it through its code cache
+ *   (`dist/hot.cache`, `dist/app.cache`), which scripts/code-cache.cjs writes here from training
+ *   runs in throwaway state directories: signed out, and signed in (fixtures/state/signed-in).
  *
  * Runs from `prepare` (npm install / npm ci) and by hand: `npm run build`. Plain JS so it needs
  * no TypeScript loader at install time.
@@ -21,7 +21,9 @@ import { spawnSync } from 'node:child_process'
 import {
   chmodSync,
   copyFileSync,
+  cpSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   renameSync,
   rmSync,
@@ -87,8 +89,9 @@ const vendorFile = (pkg) => `${pkg.replace(/^@/, '').replace(/\//g, '__')}.cjs`
 rmSync(outdir, { recursive: true, force: true })
 await build({
   absWorkingDir: root,
-  entryPoints: [resolve(root, 'src/cli/bin.ts')],
-  outfile: join(outdir, 'app.cjs'),
+  entryPoints: { app: resolve(root, 'src/cli/bin.ts'), hot: resolve(root, 'src/cli/hot.ts') },
+  outdir,
+  outExtension: { '.js': '.cjs' },
   bundle: true,
   format: 'cjs',
   platform: 'node',
@@ -115,27 +118,46 @@ for (const pkg of vendored) {
     logLevel: 'warning',
   })
 }
-if (/\bimport\(/.test(readFileSync(join(outdir, 'app.cjs'), 'utf8'))) {
-  throw new Error('dist/app.cjs still has an import() call; the vm.Script loader cannot run it')
+for (const name of ['app', 'hot']) {
+  if (/\bimport\(/.test(readFileSync(join(outdir, `${name}.cjs`), 'utf8'))) {
+    throw new Error(
+      `dist/${name}.cjs still has an import() call; the vm.Script loader cannot run it`,
+    )
+  }
 }
 copyFileSync(resolve(root, 'scripts/cli-loader.cjs'), join(outdir, 'cli.cjs'))
 chmodSync(join(outdir, 'cli.cjs'), 0o755)
 
-// Training runs for the code cache, in a throwaway state dir (status only reads; token and the
-// usage error fail fast with no sign-in). Each run starts from the cache the previous one saved.
+// Training runs for the code cache, in throwaway state dirs: signed out (status only reads; token
+// and the usage errors fail fast), then signed in from fixtures/state/signed-in (fake tokens
+// valid until 2100, so token never refreshes; status and token only read). Each run starts from
+// the cache its bundle's previous run saved. No run makes a request.
 const scratch = mkdtempSync(join(tmpdir(), 'cco-build-'))
 try {
-  const env = {
-    PATH: process.env.PATH ?? '/usr/bin:/bin',
-    HOME: join(scratch, 'home'),
-    CHATGPT_CODEX_HOME: join(scratch, 'state'),
+  const signedIn = join(scratch, 'signed-in')
+  cpSync(resolve(root, 'fixtures/state/signed-in'), signedIn, { recursive: true })
+  chmodTree(signedIn)
+  const envs = {
+    out: { HOME: join(scratch, 'home'), CHATGPT_CODEX_HOME: join(scratch, 'state') },
+    in: { HOME: join(scratch, 'home'), CHATGPT_CODEX_HOME: signedIn },
   }
-  for (const args of [['status'], ['token'], ['--help'], ['status', '--nope'], ['status']]) {
+  const runs = [
+    ['out', ['status']],
+    ['out', ['token']],
+    ['out', ['--help']],
+    ['out', ['status', '--nope']],
+    ['out', ['start', '--nope']],
+    ['in', ['status']],
+    ['in', ['token']],
+    ['in', ['token', '--format', 'raw']],
+    ['in', ['status']],
+  ]
+  for (const [state, args] of runs) {
     const r = spawnSync(
       process.execPath,
       [join(root, 'scripts/code-cache.cjs'), join(outdir, 'cli.cjs'), ...args],
       {
-        env,
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...envs[state] },
         encoding: 'utf8',
         timeout: 60_000,
       },
@@ -160,5 +182,15 @@ rmSync(old, { recursive: true, force: true })
 
 const kib = (f) => Math.round(statSync(join(finalDir, f)).size / 1024)
 process.stdout.write(
-  `built dist/cli.cjs: dist/app.cjs ${kib('app.cjs')} KiB, code cache dist/app.cache ${kib('app.cache')} KiB\n`,
+  `built dist/cli.cjs: dist/app.cjs ${kib('app.cjs')} KiB (cache ${kib('app.cache')} KiB), dist/hot.cjs ${kib('hot.cjs')} KiB (cache ${kib('hot.cache')} KiB)\n`,
 )
+
+/** State files are 0600 in 0700 directories (a copy from git would be reported as a fix). */
+function chmodTree(dir) {
+  chmodSync(dir, 0o700)
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name)
+    if (e.isDirectory()) chmodTree(p)
+    else chmodSync(p, 0o600)
+  }
+}

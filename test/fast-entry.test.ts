@@ -81,6 +81,12 @@ describe('fast entry = npx tsx exports.ts', () => {
     ['unknown flag', ['status', '--bogus']],
     ['bad flag value', ['poll', '--pending-id', 'x']],
     ['pretty', ['status', '--pretty']],
+    // The hot bundle (status, token) must answer exactly as the full CLI does.
+    ['status --help (sent to the full bundle)', ['status', '--help']],
+    ['token signed out', ['token']],
+    ['token bad format', ['token', '--format', 'nope']],
+    ['token --format=raw signed out', ['token', '--format=raw']],
+    ['hot command with a stray word', ['status', 'now']],
   ])('%s: same stdout and exit status', async (_name, args) => {
     const [a, b] = await Promise.all([fast(args), source(args)])
     expect(a.stdout).toBe(b.stdout)

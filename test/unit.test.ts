@@ -1,6 +1,7 @@
 /** Pure units: config validation, redaction, JWT claims, argv parsing, parsers without HTTP. */
 import { describe, expect, it } from 'vitest'
 import { loadConfig } from '../src/config.js'
+import { COMMANDS } from '../src/cli/commands.js'
 import { parseArgs } from '../src/cli/parse.js'
 import { parsePoll, parseUserCode } from '../src/oauth/device.js'
 import { readClaims } from '../src/oauth/jwt.js'
@@ -10,7 +11,9 @@ import { retryAfterSeconds } from '../src/http.js'
 import { SkillError, toFailure } from '../src/result.js'
 
 const jwt = (claims: object) =>
-  ['{"alg":"none","typ":"JWT"}', JSON.stringify(claims)].map((p) => Buffer.from(p).toString('base64url')).join('.') + '.'
+  ['{"alg":"none","typ":"JWT"}', JSON.stringify(claims)]
+    .map((p) => Buffer.from(p).toString('base64url'))
+    .join('.') + '.'
 const res = (status: number, body: unknown, headers: Record<string, string> = {}) => ({
   status,
   headers,
@@ -47,7 +50,11 @@ describe('config', () => {
     expect(code(() => loadConfig({ HOME: '/h', [k]: v }))).toBe('invalid_config')
   })
   it('rejects a lock stale time not longer than the timeout', () => {
-    const env = { HOME: '/h', CHATGPT_CODEX_TIMEOUT_MS: '30000', CHATGPT_CODEX_LOCK_STALE_MS: '20000' }
+    const env = {
+      HOME: '/h',
+      CHATGPT_CODEX_TIMEOUT_MS: '30000',
+      CHATGPT_CODEX_LOCK_STALE_MS: '20000',
+    }
     expect(code(() => loadConfig(env))).toBe('invalid_config')
   })
   it('names conflicting env vars without their values', () => {
@@ -62,12 +69,21 @@ describe('redaction', () => {
     registerSecret('dev_auth_0123456789abc')
     const text = `body {"refresh_token":"opaque-value-1"} Bearer abcdefghijk ${token} rt_abcdefghijklmnop sk-proj-abcdefghijkl code=abcdefgh dev_auth_0123456789abc`
     const out = redact(text)
-    for (const bad of ['opaque-value-1', 'abcdefghijk', token, 'rt_abcdefghijklmnop', 'sk-proj-abcdefghijkl', 'code=abcdefgh', 'dev_auth_0123456789abc']) {
+    for (const bad of [
+      'opaque-value-1',
+      'abcdefghijk',
+      token,
+      'rt_abcdefghijklmnop',
+      'sk-proj-abcdefghijkl',
+      'code=abcdefgh',
+      'dev_auth_0123456789abc',
+    ]) {
       expect(out).not.toContain(bad)
     }
   })
   it('leaves ordinary text alone', () => {
-    const text = 'The device-code request failed with HTTP 500 at https://auth.openai.com/oauth/token'
+    const text =
+      'The device-code request failed with HTTP 500 at https://auth.openai.com/oauth/token'
     expect(redact(text)).toBe(text)
   })
   it('never lets a stack trace into a failure', () => {
@@ -84,10 +100,21 @@ describe('jwt claims', () => {
         exp: 100,
         iat: 50,
         'https://api.openai.com/profile': { email: 'a@b.c' },
-        'https://api.openai.com/auth': { chatgpt_account_id: 'acc', chatgpt_plan_type: 'pro', user_id: 'u' },
+        'https://api.openai.com/auth': {
+          chatgpt_account_id: 'acc',
+          chatgpt_plan_type: 'pro',
+          user_id: 'u',
+        },
       }),
     )
-    expect(c).toEqual({ email: 'a@b.c', plan: 'pro', account_id: 'acc', user_id: 'u', exp: 100_000, iat: 50_000 })
+    expect(c).toEqual({
+      email: 'a@b.c',
+      plan: 'pro',
+      account_id: 'acc',
+      user_id: 'u',
+      exp: 100_000,
+      iat: 50_000,
+    })
   })
   it('treats garbage as no claims', () => {
     expect(readClaims('nope').account_id).toBeNull()
@@ -97,7 +124,9 @@ describe('jwt claims', () => {
 
 describe('device parsers', () => {
   it('accepts the string interval and the usercode alias', () => {
-    expect(parseUserCode(res(200, { device_auth_id: 'd', usercode: 'AB-12', interval: '5' }), 0)).toEqual({
+    expect(
+      parseUserCode(res(200, { device_auth_id: 'd', usercode: 'AB-12', interval: '5' }), 0),
+    ).toEqual({
       device_auth_id: 'd',
       user_code: 'AB-12',
       interval_s: 5,
@@ -141,7 +170,12 @@ describe('retry-after', () => {
 
 describe('argv', () => {
   it('maps kebab flags to snake options', () => {
-    expect(parseArgs(['poll', '--pending-id', 'pl_abc']).opts).toEqual({ pending_id: 'pl_abc' })
-    expect(parseArgs(['start', '--force', '--method=browser']).opts).toEqual({ force: true, method: 'browser' })
+    expect(parseArgs(['poll', '--pending-id', 'pl_abc'], COMMANDS).opts).toEqual({
+      pending_id: 'pl_abc',
+    })
+    expect(parseArgs(['start', '--force', '--method=browser'], COMMANDS).opts).toEqual({
+      force: true,
+      method: 'browser',
+    })
   })
 })

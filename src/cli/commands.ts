@@ -3,7 +3,7 @@
  * loader, so a cold process loads only the code of the command it runs.
  */
 import * as z from '../zod.js'
-import type { Ctx } from '../context.js'
+import { flag, HOT_COMMANDS, type Command } from './command.js'
 
 const pendingId = z
   .string()
@@ -19,27 +19,8 @@ const slug = z
     ),
   )
 
-/** A boolean flag takes no value on the command line. */
-const flag = z.optional(z.literal(true))
-
-export interface Command {
-  summary: string
-  /** Flag name (kebab-case, as typed) -> schema. Booleans are `flag`. */
-  flags: Record<string, z.ZodMiniType>
-  /** Map of kebab-case flag -> option name passed to the operation. */
-  load: () => Promise<(ctx: Ctx, opts: Record<string, unknown>) => Promise<object>>
-  /** Optional non-JSON rendering of a success (the `token` helper's raw formats). */
-  render?: () => Promise<
-    (result: Record<string, unknown>, opts: Record<string, unknown>) => string | undefined
-  >
-}
-
 export const COMMANDS: Record<string, Command> = {
-  status: {
-    summary: 'Signed in? Who, which plan, token expiry, pending login, models. No network.',
-    flags: {},
-    load: async () => (await import('../skill/status.js')).status,
-  },
+  status: HOT_COMMANDS.status,
   start: {
     summary: 'Begin sign-in; returns the URL and code for the user. Never polls.',
     flags: { force: flag, method: z.optional(z.enum(['device', 'browser'])) },
@@ -84,13 +65,7 @@ export const COMMANDS: Record<string, Command> = {
     flags: { force: flag },
     load: async () => (await import('../skill/usage.js')).usage,
   },
-  token: {
-    summary:
-      'Credential helper FOR HOST PROCESSES ONLY: prints a bearer token. Never run it in a chat. --format raw|openclaw-exec for hosts.',
-    flags: { format: z.optional(z.enum(['json', 'raw', 'openclaw-exec'])) },
-    load: async () => (await import('../skill/token.js')).token,
-    render: async () => (await import('../skill/token.js')).renderToken,
-  },
+  token: HOT_COMMANDS.token,
   verify: {
     summary:
       'Prove a model answers: one tiny request ("reply with OK") through the signed-in account.',
@@ -136,4 +111,4 @@ export const COMMANDS: Record<string, Command> = {
   },
 }
 
-export { flag, pendingId, slug }
+export { flag, pendingId, slug, type Command }

@@ -4,7 +4,7 @@
  */
 import * as z from '../zod.js'
 import { SkillError } from '../result.js'
-import { COMMANDS } from './commands.js'
+import type { Command } from './command.js'
 
 export interface Parsed {
   fn: string
@@ -19,7 +19,8 @@ const MAX_ARG = 8192
 /** Kebab-case CLI flag -> the snake_case option the operation takes (`pending-id` -> `pending_id`). */
 export const optionName = (flag: string) => flag.replace(/-/g, '_')
 
-export function parseArgs(argv: string[]): Parsed {
+/** Parses `argv` against `commands` (the full table, or the fast entry's hot subset). */
+export function parseArgs(argv: string[], commands: Record<string, Command>): Parsed {
   const out: Parsed = { fn: '', opts: {}, pretty: false, help: false }
   const words = [...argv]
   for (const w of words) {
@@ -29,10 +30,10 @@ export function parseArgs(argv: string[]): Parsed {
   if (fn === undefined || fn === '--help' || fn === '-h' || fn === 'help') {
     return { ...out, help: true }
   }
-  const command = Object.hasOwn(COMMANDS, fn) ? COMMANDS[fn] : undefined
+  const command = Object.hasOwn(commands, fn) ? commands[fn] : undefined
   if (!command)
     throw usage(
-      `Unknown function "${printable(fn)}". Functions: ${Object.keys(COMMANDS).join(', ')}`,
+      `Unknown function "${printable(fn)}". Functions: ${Object.keys(commands).join(', ')}`,
     )
   out.fn = fn
   const seen = new Set<string>()
@@ -92,8 +93,7 @@ function printable(s: string): string {
 }
 
 /** Validates options given to an exported function (the programmatic boundary). */
-export function checkOptions(fn: string, opts: unknown): Record<string, unknown> {
-  const command = COMMANDS[fn]!
+export function checkOptions(fn: string, command: Command, opts: unknown): Record<string, unknown> {
   if (opts === undefined || opts === null) return {}
   if (typeof opts !== 'object' || Array.isArray(opts)) throw usage(`${fn} takes an options object`)
   const shape: Record<string, z.ZodMiniType> = {}

@@ -14,9 +14,8 @@ import { ERROR_CODES, SkillError, type ErrorCode } from '../result.js'
 import { openStore } from '../store/credentials.js'
 import type { PendingStore } from '../store/pending.js'
 import type { BrowserPending } from '../store/schemas.js'
-import { processAlive } from './pid.js'
 import { newPendingId } from './start.js'
-import { accountView, iso, RELOAD_MESSAGE } from './views.js'
+import { accountView, browserPendingView, listenerAlive, RELOAD_MESSAGE } from './views.js'
 
 /** How long `start` waits for the listener to say which port it bound. */
 const HANDSHAKE_MS = 10_000
@@ -56,39 +55,6 @@ export async function startBrowser(
   }
   await pending.write(p)
   return browserPendingView(p)
-}
-
-/** True when the listener's process still runs. */
-export const listenerAlive = (p: BrowserPending): boolean =>
-  !!p.listener && processAlive(p.listener.pid)
-
-export function browserPendingView(p: BrowserPending): Record<string, unknown> {
-  const running = listenerAlive(p)
-  const paste =
-    'If the browser is on another machine (SSH, remote desktop, headless server), the last page will not load: ' +
-    'ask the user to copy the full address from the address bar (it starts with http://127.0.0.1) and give it to you, ' +
-    "then call callback --url '<that address>'."
-  const instructions = running
-    ? `Give the user this link: ${p.authorize_url} . Ask them to open it in a browser on this machine, sign in to ChatGPT and approve; ` +
-      `the page then says "Signed in to ChatGPT". When they say they are done, call poll once. ${paste}`
-    : `Give the user this link: ${p.authorize_url} . Ask them to open it, sign in to ChatGPT and approve. ` +
-      'No local listener is running, so the last page will fail to load (that is expected): ask the user to copy the full ' +
-      "address from the address bar and give it to you, then call callback --url '<that address>'."
-  return {
-    status: 'pending' as const,
-    method: 'browser' as const,
-    authorize_url: p.authorize_url,
-    pending_id: p.pending_id,
-    expires_at: iso(p.expires_at),
-    listener: p.listener ? { port: p.listener.port, running } : null,
-    ...(p.listener && !running && !p.outcome
-      ? {
-          listener_note:
-            'The callback listener is no longer running; use the paste fallback (callback --url).',
-        }
-      : {}),
-    instructions,
-  }
 }
 
 export async function pollBrowser(
@@ -169,11 +135,11 @@ export async function stopListener(p: BrowserPending): Promise<boolean> {
 async function spawnListener(ctx: Ctx, pending_id: string, expires_at: number) {
   const argv = selfArgv([LISTEN_COMMAND, pending_id, String(expires_at)])
   if (!argv) return null
-  const child = spawn(
-    process.execPath,
-    argv,
-    { detached: true, stdio: ['ignore', 'pipe', 'ignore'], env: { ...ctx.config.env } },
-  )
+  const child = spawn(process.execPath, argv, {
+    detached: true,
+    stdio: ['ignore', 'pipe', 'ignore'],
+    env: { ...ctx.config.env },
+  })
   const port = await new Promise<number | null>((resolve) => {
     const timer = setTimeout(() => resolve(null), HANDSHAKE_MS)
     const done = (v: number | null) => (clearTimeout(timer), resolve(v))

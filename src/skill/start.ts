@@ -9,7 +9,7 @@ import { SkillError } from '../result.js'
 import { openStore } from '../store/credentials.js'
 import { pendingStore, type PendingStore } from '../store/pending.js'
 import type { DevicePending, Pending } from '../store/schemas.js'
-import { accountView, devicePendingView } from './views.js'
+import { accountView, browserPendingView, devicePendingView } from './views.js'
 
 /** Device logins live 15 minutes (the CLI's limit). */
 export const DEVICE_TTL_MS = 15 * 60_000
@@ -66,7 +66,7 @@ async function readOrQuarantine(pending: PendingStore, force: boolean) {
 
 async function view(ctx: Ctx, p: Pending) {
   if (p.method === 'device') return devicePendingView(p, ctx.now())
-  return (await import('./browser.js')).browserPendingView(p)
+  return browserPendingView(p)
 }
 
 async function startDevice(ctx: Ctx, pending: PendingStore) {

@@ -8,7 +8,7 @@ import type { FixNote } from '../store/fsafe.js'
 import { codexChatgptSignIn } from '../store/codex-auth.js'
 import { openStore } from '../store/credentials.js'
 import { pendingStore } from '../store/pending.js'
-import { accountView, devicePendingView, iso, tokenExpiry } from './views.js'
+import { accountView, browserPendingView, devicePendingView, iso, tokenExpiry } from './views.js'
 import { gatewayStatus } from '../gateway/record.js'
 import { readRegistrySummary, registryPaths } from '../host/registry.js'
 
@@ -60,9 +60,7 @@ export async function status(ctx: Ctx) {
   }
   if (pending && pending.expires_at > now) {
     const view =
-      pending.method === 'device'
-        ? devicePendingView(pending, now)
-        : (await import('./browser.js')).browserPendingView(pending)
+      pending.method === 'device' ? devicePendingView(pending, now) : browserPendingView(pending)
     return { ...view, ...base }
   }
   return {

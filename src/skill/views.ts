@@ -1,7 +1,9 @@
 /** Result fragments shared by several operations. Never include a token here. */
-import type { Credentials, Pending } from '../store/schemas.js'
+import type { BrowserPending, Credentials, Pending } from '../store/schemas.js'
+import { processAlive } from './pid.js'
 
-export const iso = (ms: number | null | undefined) => (ms == null ? null : new Date(ms).toISOString())
+export const iso = (ms: number | null | undefined) =>
+  ms == null ? null : new Date(ms).toISOString()
 
 export function accountView(c: Credentials) {
   return { email: c.account.email, plan: c.account.plan, account_id: c.account.account_id }
@@ -32,5 +34,38 @@ export function devicePendingView(p: Extract<Pending, { method: 'device' }>, now
       `Give the user two things, separately: the page ${p.verification_url} and the one-time code ${p.user_code}. ` +
       'Ask them to open the page, sign in to ChatGPT, type the code, approve, and then tell you they approved. ' +
       'Do not poll until they say so, do not put the code into the URL, and call poll once per reply.',
+  }
+}
+
+/** True when the listener's process still runs. */
+export const listenerAlive = (p: BrowserPending): boolean =>
+  !!p.listener && processAlive(p.listener.pid)
+
+export function browserPendingView(p: BrowserPending): Record<string, unknown> {
+  const running = listenerAlive(p)
+  const paste =
+    'If the browser is on another machine (SSH, remote desktop, headless server), the last page will not load: ' +
+    'ask the user to copy the full address from the address bar (it starts with http://127.0.0.1) and give it to you, ' +
+    "then call callback --url '<that address>'."
+  const instructions = running
+    ? `Give the user this link: ${p.authorize_url} . Ask them to open it in a browser on this machine, sign in to ChatGPT and approve; ` +
+      `the page then says "Signed in to ChatGPT". When they say they are done, call poll once. ${paste}`
+    : `Give the user this link: ${p.authorize_url} . Ask them to open it, sign in to ChatGPT and approve. ` +
+      'No local listener is running, so the last page will fail to load (that is expected): ask the user to copy the full ' +
+      "address from the address bar and give it to you, then call callback --url '<that address>'."
+  return {
+    status: 'pending' as const,
+    method: 'browser' as const,
+    authorize_url: p.authorize_url,
+    pending_id: p.pending_id,
+    expires_at: iso(p.expires_at),
+    listener: p.listener ? { port: p.listener.port, running } : null,
+    ...(p.listener && !running && !p.outcome
+      ? {
+          listener_note:
+            'The callback listener is no longer running; use the paste fallback (callback --url).',
+        }
+      : {}),
+    instructions,
   }
 }

@@ -113,6 +113,11 @@ export async function freshCredentials(
       refreshed = await refreshGrant(ctx.config, current.tokens.refresh_token, ctx.now())
     } catch (err) {
       if (err instanceof SkillError && isDeadToken(err.code)) {
+        // "Reused" can mean another writer won the race with the same token rather than a dead
+        // sign-in: adopt its new tokens if they show up.
+        const adopted =
+          err.code === 'refresh_token_reused' && (await rotatedElsewhere(store, current))
+        if (adopted) return { creds: adopted, refreshed: false }
         // Record it so status says "sign in again" without another doomed request.
         await store.write({ ...current, reauth: { code: err.code, at: ctx.now() } })
       }
@@ -122,6 +127,33 @@ export async function freshCredentials(
     await store.write(next)
     return { creds: next, refreshed: true }
   })
+}
+
+/**
+ * How long a reused refresh token waits for the winner's tokens in the codex store. The Codex
+ * CLI refreshes auth.json without taking any lock (codex-interop.md), so our lock cannot keep
+ * it out: when both send the same refresh token at once, the issuer answers the loser
+ * `refresh_token_reused` while codex is still about to write its new tokens. Measured before
+ * this: 2 of 6 rounds of a concurrent `codex exec` and refresh ended the skill's sign-in.
+ */
+const CODEX_ROTATION_WAIT_MS = 3_000
+
+/**
+ * Credentials whose refresh token is no longer the one we sent, if another writer stored them:
+ * at once for our own file store (our processes all refresh under the lock), polled for up to
+ * {@link CODEX_ROTATION_WAIT_MS} for the codex store.
+ */
+async function rotatedElsewhere(
+  store: CredentialStore,
+  sent: Credentials,
+): Promise<Credentials | undefined> {
+  const deadline = Date.now() + (store.kind === 'codex' ? CODEX_ROTATION_WAIT_MS : 0)
+  for (;;) {
+    const now = await store.read().catch(() => undefined)
+    if (now && !now.reauth && now.tokens.refresh_token !== sent.tokens.refresh_token) return now
+    if (Date.now() >= deadline) return undefined
+    await new Promise((r) => setTimeout(r, 100))
+  }
 }
 
 type DeadCode = NonNullable<Credentials['reauth']>['code']

@@ -14,6 +14,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createContext } from '../src/context.js'
 import { createModelFeed, type ModelFeed, type ModelsEvent } from '../src/gateway/feed.js'
 import { eventsRoute } from '../src/gateway/ui-routes.js'
+import { openStore } from '../src/store/credentials.js'
+import type { Credentials } from '../src/store/schemas.js'
 import { childEnv, ROOT } from './helpers/cli.js'
 import { figure, RESULTS } from './helpers/figures.js'
 import { tempDir } from './helpers/harness.js'
@@ -202,6 +204,55 @@ describe('the model feed', () => {
     s.close()
     fast.close()
     srv.server.close()
+  })
+})
+
+describe('the feed follows the account', () => {
+  const root = tempDir('cco-feed-acct-')
+  const env = { HOME: join(root, 'home'), CHATGPT_CODEX_HOME: join(root, 'state') }
+  const ctx = createContext(env)
+  const creds = (email: string, account_id: string): Credentials => ({
+    schemaVersion: 1,
+    tokens: {
+      id_token: `fake-id-${account_id}`,
+      access_token: `fake-access-${account_id}`,
+      refresh_token: `fake-refresh-${account_id}`,
+      account_id,
+    },
+    account: { email, plan: 'plus', account_id, user_id: `user-${account_id}` },
+    access_expires_at: Date.now() + 3_600_000,
+    access_issued_at: Date.now(),
+    last_refresh: Date.now(),
+    issuer: 'https://auth.openai.com',
+    reauth: null,
+  })
+
+  it('a sign-in as another account with the same catalog (no marker bump) reaches the page within 1 s', async () => {
+    const b = await bumper(env)
+    const feed = createModelFeed(ctx)
+    const { url, server } = await serveFeed(feed)
+    try {
+      const store = await openStore(ctx)
+      await store.locked(() => store.write(creds('first@example.com', 'acct-first')))
+      const { version } = await b.bump()
+      const s = await subscribe(url)
+      await s.version(version)
+      await expect
+        .poll(() => s.events.at(-1)?.e.account?.email, { timeout: 1500 })
+        .toBe('first@example.com')
+      const t0 = Date.now()
+      await store.locked(() => store.write(creds('second@example.com', 'acct-second')))
+      await expect
+        .poll(() => s.events.at(-1)?.e.account?.email, { timeout: 1500, interval: 20 })
+        .toBe('second@example.com')
+      expect(s.events.at(-1)!.e.version).toBe(version)
+      expect(Date.now() - t0).toBeLessThan(1500)
+      s.close()
+    } finally {
+      b.close()
+      feed.close()
+      server.close()
+    }
   })
 })
 

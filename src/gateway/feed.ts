@@ -6,7 +6,9 @@
  *
  * One watcher serves every subscriber: `fs.watch` on the registry directory for speed, backed by
  * a `stat` poll of the marker (at most 1 s) because `fs.watch` misses events on some filesystems
- * (network mounts, some container overlays) and stops when the directory is replaced.
+ * (network mounts, some container overlays) and stops when the directory is replaced. The poll
+ * also stats the credential file: a sign-in as another account with the same catalog leaves the
+ * marker alone, and the event's account must still follow it.
  */
 import { watch, type FSWatcher } from 'node:fs'
 import { stat } from 'node:fs/promises'
@@ -174,10 +176,18 @@ export function createModelFeed(ctx: Ctx, opts: FeedOptions = {}): ModelFeed {
     watcher = parent = undefined
   }
 
+  let credentials: string | undefined
+  const statKey = async (path: string) => {
+    const st = await stat(path).catch(() => undefined)
+    return st ? `${st.ino}:${st.mtimeMs}:${st.size}` : 'none'
+  }
   const tick = async () => {
     startFsWatch()
-    const st = await stat(marker).catch(() => undefined)
-    const key = st ? `${st.ino}:${st.mtimeMs}:${st.size}` : 'none'
+    credentials ??= await openStore(ctx).then(
+      (s) => s.path,
+      () => undefined,
+    )
+    const key = `${await statKey(marker)}|${credentials ? await statKey(credentials) : ''}`
     if (key !== lastStat) {
       lastStat = key
       check()

@@ -10,19 +10,40 @@ import { redact } from './redact.js'
 
 /** One keep-alive pool per process: the gateway reuses upstream connections across requests. */
 let agent: Agent | undefined
+let oneShot = false
+
+/**
+ * Declares this process a one-shot CLI call (the bundled entries do, except for `serve`).
+ * undici parses HTTP/1 with llhttp compiled to WebAssembly, and V8 compiles it twice: baseline
+ * code at once, then optimised code on background threads, which exit waits for. A call that
+ * sends one or two requests never runs the optimised code, and the wait was ~170 ms of every
+ * such call (start: ~400 -> ~230 ms). So these processes keep the baseline tier only (V8's
+ * `--liftoff-only`, set just before undici loads: loading node:v8 costs ~3 ms, which `status`
+ * should not pay). The gateway, and any host that imports the exports, keep V8's defaults.
+ */
+export function oneShotProcess(): void {
+  oneShot = true
+}
 /**
  * undici (hundreds of KB) loads on the first request, not at import: `status` and a `token`
  * with a fresh token reach this module but never send, and a cold start is their latency.
+ * Only `Agent` and its `request` method are used: the bundle's vendor file of undici is built
+ * from just those (scripts/build.mjs), which loads in ~45 ms where the whole package took ~115.
  */
-let loaded: { request: typeof import('undici').request; dispatcher: Agent } | undefined
-async function client(): Promise<{ request: typeof import('undici').request; dispatcher: Agent }> {
+async function client(): Promise<Agent> {
   // Kept after the first load: a dynamic import() per request costs the gateway milliseconds
   // (under a loader hook it is a round trip to the hooks thread).
-  if (loaded) return loaded
-  const undici = await import('undici')
-  agent ??= new undici.Agent({ keepAliveTimeout: 30_000, connections: 64 })
-  loaded = { request: undici.request, dispatcher: agent }
-  return loaded
+  if (agent) return agent
+  if (oneShot) (await import('node:v8')).setFlagsFromString('--liftoff-only')
+  const { Agent } = await import('undici')
+  agent ??= new Agent({ keepAliveTimeout: 30_000, connections: 64 })
+  return agent
+}
+
+/** undici's `request(url, ...)` does this split on every call; the Agent takes it ready. */
+function target(url: string): { origin: string; path: string } {
+  const u = new URL(url)
+  return { origin: u.origin, path: `${u.pathname}${u.search}` }
 }
 
 export interface HttpRequest {
@@ -78,14 +99,14 @@ export async function send(req: HttpRequest): Promise<HttpResponse> {
   const timeout = AbortSignal.timeout(req.timeoutMs)
   const signal = req.signal ? AbortSignal.any([req.signal, timeout]) : timeout
   const { headers, body } = prepare(req)
-  const { request, dispatcher } = await client()
+  const dispatcher = await client()
   try {
-    const res = await request(req.url, {
+    const res = await dispatcher.request({
+      ...target(req.url),
       method: req.method,
       headers,
       body,
       signal,
-      dispatcher,
     })
     const text = await res.body.text()
     return { status: res.statusCode, headers: flatten(res.headers), text }
@@ -97,16 +118,16 @@ export async function send(req: HttpRequest): Promise<HttpResponse> {
 /** Sends a request and hands back the body as a stream (the timeout covers only the headers). */
 export async function open(req: HttpRequest): Promise<HttpStream> {
   const { headers, body } = prepare(req)
-  const { request, dispatcher } = await client()
+  const dispatcher = await client()
   try {
-    const res = await request(req.url, {
+    const res = await dispatcher.request({
+      ...target(req.url),
       method: req.method,
       headers,
       body,
       signal: req.signal,
       headersTimeout: req.timeoutMs,
       bodyTimeout: 0,
-      dispatcher,
     })
     return { status: res.statusCode, headers: flatten(res.headers), body: res.body }
   } catch (err) {

@@ -3,8 +3,12 @@
  * ones, see hot.ts). The same CLI as `npx tsx exports.ts`: everything the command table reaches
  * is in the bundle, and each command's code is evaluated only when that command runs.
  */
+import { oneShotProcess } from '../http.js'
 import { main } from './main.js'
 import { finish, toFd1 } from './stdio.js'
 
+const argv = process.argv.slice(2)
+// The gateway runs for hours; every other call is over in a moment (see oneShotProcess).
+if (argv[0] !== 'serve') oneShotProcess()
 // CommonJS output has no top-level await.
-void main(process.argv.slice(2), toFd1).then(finish)
+void main(argv, toFd1).then(finish)

@@ -6,7 +6,6 @@
  */
 import type { Ctx } from '../context.js'
 import { freshCredentials } from '../auth/session.js'
-import { onFailure } from '../host/index.js'
 import { openStore } from '../store/credentials.js'
 import { iso } from './views.js'
 
@@ -21,7 +20,9 @@ export async function token(ctx: Ctx, _opts: TokenOptions = {}) {
   try {
     ;({ creds } = await freshCredentials(ctx, store))
   } catch (err) {
-    await onFailure(ctx, err)
+    // The host hooks (registry, pi, OpenClaw files) load only when the sign-in failed: a host
+    // may run this before every model request, and the warm path should not evaluate them.
+    await (await import('../host/index.js')).onFailure(ctx, err)
     throw err
   }
   const account_id = creds.tokens.account_id

@@ -178,54 +178,80 @@ export async function writeRegistry(
   models: RegistryModel[],
 ): Promise<RegistryReport> {
   const p = registryPaths(ctx)
+  const doc = await providerDoc(ctx, state, models)
+  const base = { path: p.provider, marker: p.marker, state, models: models.map((m) => m.id) }
+  // Most calls change nothing (models on a cache hit, a repeated sign-in): answer those from an
+  // unlocked read (files are replaced atomically) without loading the lock or write libraries.
+  const seen = await current(p)
+  if (seen.marker && sameDoc(seen.doc, doc)) {
+    return { ...base, changed: false, version: seen.marker.version }
+  }
   await prepareDir(join(p.dir, 'providers'))
   const { lockStaleMs: staleMs, lockWaitMs: waitMs } = ctx.config
   return withLock(p.lock, { staleMs, waitMs }, async () => {
-    const old = await readRegistry(ctx)
-    const marker = await readJson(p.marker, Marker).catch(() => undefined)
-    const doc: ProviderFile = {
-      schemaVersion: 1,
-      provider: {
-        id: PROVIDER_ID,
-        displayName: 'ChatGPT (Codex subscription)',
-        api: 'openai-responses',
-        dialect: 'chatgpt-codex',
-        baseUrl: `${ctx.config.backendUrl}/codex`,
-        headers: { originator: ctx.config.originator },
-        credential: {
-          type: 'command',
-          argv: credentialCommand(ctx),
-          env: credentialEnv(ctx),
-          output: 'json',
-          cacheSeconds: 300,
-        },
-        state,
-        updatedAt: new Date(ctx.now()).toISOString(),
-        gateway: {
-          api: 'openai-completions',
-          baseUrl: (await recordedGateway(ctx))?.url ?? null,
-          keyCommand: {
-            type: 'command',
-            argv: [...credentialCommand(ctx).slice(0, -1), 'gateway-key'],
-            env: credentialEnv(ctx),
-            output: 'raw',
-          },
-        },
-      },
-      models,
-    }
-    const same =
-      old !== undefined &&
-      JSON.stringify({ ...old.provider, updatedAt: '' }) ===
-        JSON.stringify({ ...doc.provider, updatedAt: '' }) &&
-      JSON.stringify(old.models) === JSON.stringify(doc.models)
-    const base = { path: p.provider, marker: p.marker, state, models: models.map((m) => m.id) }
+    const { doc: old, marker } = await current(p)
+    const same = sameDoc(old, doc)
     if (same && marker) return { ...base, changed: false, version: marker.version }
     if (!same) await writeJson(p.provider, doc, { locked: true })
     const version = (marker?.version ?? 0) + 1
     await writeJson(p.marker, { version, updatedAt: doc.provider.updatedAt }, { locked: true })
     return { ...base, changed: true, version }
   })
+}
+
+/** The provider file and marker as they are on disk (either may be absent or unreadable). */
+async function current(p: ReturnType<typeof registryPaths>) {
+  const doc = await readJson(p.provider, ProviderFile).catch(() => undefined)
+  const marker = await readJson(p.marker, Marker).catch(() => undefined)
+  return { doc, marker }
+}
+
+/** Equal but for `updatedAt`: the same state, models, commands and gateway URL. */
+function sameDoc(old: ProviderFile | undefined, doc: ProviderFile): boolean {
+  return (
+    old !== undefined &&
+    JSON.stringify({ ...old.provider, updatedAt: '' }) ===
+      JSON.stringify({ ...doc.provider, updatedAt: '' }) &&
+    JSON.stringify(old.models) === JSON.stringify(doc.models)
+  )
+}
+
+async function providerDoc(
+  ctx: Ctx,
+  state: RegistryState,
+  models: RegistryModel[],
+): Promise<ProviderFile> {
+  return {
+    schemaVersion: 1,
+    provider: {
+      id: PROVIDER_ID,
+      displayName: 'ChatGPT (Codex subscription)',
+      api: 'openai-responses',
+      dialect: 'chatgpt-codex',
+      baseUrl: `${ctx.config.backendUrl}/codex`,
+      headers: { originator: ctx.config.originator },
+      credential: {
+        type: 'command',
+        argv: credentialCommand(ctx),
+        env: credentialEnv(ctx),
+        output: 'json',
+        cacheSeconds: 300,
+      },
+      state,
+      updatedAt: new Date(ctx.now()).toISOString(),
+      gateway: {
+        api: 'openai-completions',
+        baseUrl: (await recordedGateway(ctx))?.url ?? null,
+        keyCommand: {
+          type: 'command',
+          argv: [...credentialCommand(ctx).slice(0, -1), 'gateway-key'],
+          env: credentialEnv(ctx),
+          output: 'raw',
+        },
+      },
+    },
+    models,
+  }
 }
 
 /** Rewrites the provider file with the current gateway URL (serve started or stopped). */

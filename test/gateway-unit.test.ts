@@ -3,12 +3,18 @@
  * rebuilt answer, error mapping and the chat <-> responses translation. Everything that crosses
  * HTTP or a process is in gateway.test.ts.
  */
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { createContext } from '../src/context.js'
+import { loadOrCreateKey } from '../src/gateway/key.js'
 import type { RawModel } from '../src/backend/models.js'
 import { normalizeRequest, upstreamError } from '../src/backend/responses.js'
 import { readBatches, readEvents, ResponseCollector, StreamEvent } from '../src/backend/sse.js'
 import { ChatStreamer, chatToResponses, responsesToChat } from '../src/gateway/chat.js'
 import { errorBody } from '../src/gateway/reply.js'
+import { ChatRequest, checkBody, ResponsesRequest } from '../src/gateway/schemas.js'
 
 const model = (slug: string, base_instructions = `Base for ${slug}`) =>
   ({
@@ -74,6 +80,58 @@ describe('normalizeRequest', () => {
     expect(JSON.stringify(body)).not.toContain('"system"')
     expect(dropped).toEqual(['max_output_tokens', 'metadata', 'temperature'])
     for (const k of dropped) expect(body).not.toHaveProperty(k)
+  })
+
+  it('puts the instructions, then system and developer messages (in their order) first', () => {
+    const text = (t: string) => [{ type: 'input_text', text: t }]
+    const { body } = normalizeRequest(
+      {
+        model: 'gpt-5.5',
+        instructions: 'Rules',
+        input: [
+          { role: 'user', content: 'U1' },
+          { role: 'system', content: 'S1' },
+          { type: 'function_call_output', call_id: 'c', output: 'o' },
+          { type: 'message', role: 'developer', content: text('D1') },
+          { role: 'assistant', content: 'A1' },
+          { role: 'system', content: 'S2' },
+        ],
+      },
+      known,
+    )
+    const input = body.input as any[]
+    expect(input.map((i) => i.content?.[0]?.text ?? i.type)).toEqual([
+      'Rules',
+      'S1',
+      'D1',
+      'S2',
+      'U1',
+      'function_call_output',
+      'A1',
+    ])
+    expect(input.slice(0, 4).every((i) => i.role === 'developer')).toBe(true)
+    // Chat messages take the same path: translated, then normalised.
+    const chat = chatToResponses({
+      model: 'gpt-5.5',
+      messages: [
+        { role: 'user', content: 'U1' },
+        { role: 'developer', content: 'D1' },
+        { role: 'assistant', content: 'A1' },
+        { role: 'system', content: 'S1' },
+        { role: 'user', content: 'U2' },
+      ],
+    })
+    const hoisted = (normalizeRequest(chat.body, known).body.input as any[]).map((i) => [
+      i.role,
+      i.content[0].text,
+    ])
+    expect(hoisted).toEqual([
+      ['developer', 'D1'],
+      ['developer', 'S1'],
+      ['user', 'U1'],
+      ['assistant', 'A1'],
+      ['user', 'U2'],
+    ])
   })
 
   it('a string input becomes one user message', () => {
@@ -332,5 +390,108 @@ describe('chat <-> responses', () => {
     expect(fin!.choices[0].finish_reason).toBe('tool_calls')
     expect(usage).toMatchObject({ choices: [], usage: { total_tokens: 2 } })
     expect(s.finished).toBe(true)
+  })
+})
+
+describe('request bodies at the boundary', () => {
+  it('passes valid bodies with every unknown field intact', () => {
+    const r = checkBody(ResponsesRequest, {
+      model: 'gpt-5.5',
+      input: [
+        { role: 'user', content: 'x' },
+        { type: 'function_call_output', output: 'o' },
+      ],
+      temperature: 0.3,
+      metadata: { a: 1 },
+      instructions: null,
+    })
+    expect(r).toMatchObject({ ok: true, data: { temperature: 0.3, metadata: { a: 1 } } })
+    const c = checkBody(ChatRequest, {
+      model: 'gpt-5.5',
+      messages: [
+        { role: 'system', content: 'S' },
+        {
+          role: 'assistant',
+          content: null,
+          tool_calls: [{ id: 'c', type: 'function', function: { name: 'f', arguments: '{}' } }],
+        },
+        { role: 'tool', tool_call_id: 'c', content: '1' },
+      ],
+      n: 1,
+      stream_options: null,
+      tool_choice: 'auto',
+    })
+    expect(c.ok && Object.keys(c.data).sort()).toEqual([
+      'messages',
+      'model',
+      'n',
+      'stream_options',
+      'tool_choice',
+    ])
+    // Dropped fields are still seen (and named) downstream.
+    expect(c.ok && chatToResponses(c.data).dropped).toEqual(['n'])
+  })
+
+  it('refuses wrong shapes naming the field, as OpenAI does with `param`', () => {
+    const cases: [unknown, unknown, string | null][] = [
+      [ResponsesRequest, [], null],
+      [ResponsesRequest, { input: 'x' }, 'model'],
+      [ResponsesRequest, { model: '', input: 'x' }, 'model'],
+      [ResponsesRequest, { model: 'm', input: 42 }, 'input'],
+      [ResponsesRequest, { model: 'm', input: [{ content: 'x' }] }, 'input[0]'],
+      [ResponsesRequest, { model: 'm', input: 'x', stream: 'yes' }, 'stream'],
+      [ChatRequest, { model: 'm', messages: [] }, 'messages'],
+      [
+        ChatRequest,
+        { model: 'm', messages: [{ role: 'wizard', content: 'x' }] },
+        'messages[0].role',
+      ],
+      [
+        ChatRequest,
+        { model: 'm', messages: [{ role: 'user', content: 5 }] },
+        'messages[0].content',
+      ],
+      [ChatRequest, { model: 'm', messages: [{ role: 'tool', content: 'x' }] }, 'messages[0]'],
+      [
+        ChatRequest,
+        { model: 'm', messages: [{ role: 'user', content: 'x' }], tools: [{ type: 'function' }] },
+        'tools[0].function',
+      ],
+    ]
+    for (const [schema, body, param] of cases) {
+      const r = checkBody(schema as typeof ChatRequest, body)
+      expect(r.ok, JSON.stringify(body)).toBe(false)
+      if (r.ok) continue
+      expect(r.param).toBe(param)
+      expect(r.message).toMatch(/^Invalid request body: /)
+      if (param) expect(r.message).toContain(`${param}: `)
+    }
+  })
+})
+
+describe('the local key file', () => {
+  it('is created once (0600), read back, and a bad one is reported and kept, never replaced', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'cco-key-'))
+    try {
+      const ctx = createContext({ HOME: home, CHATGPT_CODEX_HOME: join(home, 'state') })
+      const file = join(home, 'state', 'gateway-key.json')
+      const key = await loadOrCreateKey(ctx)
+      expect(key).toMatch(/^[a-f0-9]{64}$/)
+      expect(statSync(file).mode & 0o777).toBe(0o600)
+      expect(await loadOrCreateKey(ctx)).toBe(key)
+      for (const bad of [
+        '{"key": "abc"}',
+        '{not json',
+        JSON.stringify({ key: key.toUpperCase() }),
+      ]) {
+        writeFileSync(file, bad, { mode: 0o600 })
+        const err: any = await loadOrCreateKey(ctx).catch((e) => e)
+        expect(err).toMatchObject({ code: 'state_corrupt' })
+        expect(err.hint).toContain('gateway-key.json')
+        expect(readFileSync(file, 'utf8')).toBe(bad)
+      }
+    } finally {
+      rmSync(home, { recursive: true, force: true })
+    }
   })
 })

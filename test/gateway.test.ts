@@ -135,6 +135,54 @@ describe('gateway with the openai SDK', () => {
     record(await res.text())
   })
 
+  it('sends the system and developer messages first, in their order, as developer messages', async () => {
+    const c = await client.chat.completions.create({
+      model: 'gpt-5.5',
+      messages: [
+        { role: 'user', content: 'U1' },
+        { role: 'system', content: 'S1' },
+        { role: 'assistant', content: 'A1' },
+        { role: 'developer', content: 'D1' },
+        { role: 'user', content: 'U2' },
+      ],
+    })
+    record(c)
+    const sent = w.emu.requests.findLast((r) => r.path === '/backend-api/codex/responses')!
+    const input = (sent.body as any).input as any[]
+    expect(input.map((i) => [i.role, i.content[0].text])).toEqual([
+      ['developer', 'S1'],
+      ['developer', 'D1'],
+      ['user', 'U1'],
+      ['assistant', 'A1'],
+      ['user', 'U2'],
+    ])
+  })
+
+  it('refuses a malformed body with a 400 naming the field; nothing goes upstream', async () => {
+    const before = w.emu.count(RESPONSES)
+    const err: any = await client.chat.completions
+      .create({ model: 'gpt-5.5', messages: [{ role: 'wizard', content: 'x' }] as any })
+      .catch((e) => e)
+    record(err.error)
+    expect(err).toBeInstanceOf(OpenAI.BadRequestError)
+    expect(err.error).toMatchObject({
+      type: 'invalid_request_error',
+      code: 'invalid_request_body',
+      param: 'messages[0].role',
+    })
+    await expect(
+      client.responses.create({ model: 'gpt-5.5', input: 42 as any }),
+    ).rejects.toMatchObject({ status: 400, error: { param: 'input' } })
+    const notJson = await fetch(`${gw.url}/responses`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: '{"model":',
+    })
+    expect(notJson.status).toBe(400)
+    expect(await notJson.json()).toMatchObject({ error: { code: 'invalid_json' } })
+    expect(w.emu.count(RESPONSES)).toBe(before)
+  })
+
   it('chat.completions.create, not streaming and streaming with usage', async () => {
     const c = await client.chat.completions.create({
       model: 'openai-codex/gpt-5.5',

@@ -77,6 +77,8 @@ function normalizeItem(raw: unknown): Item {
   return item
 }
 
+const isDeveloper = (item: Item) => item.type === 'message' && item.role === 'developer'
+
 const developer = (text: string): Item => ({
   type: 'message',
   role: 'developer',
@@ -89,8 +91,9 @@ function badRequest(message: string): SkillError {
 
 /**
  * Builds the upstream body: `store:false`, `stream:true`, the model's own `base_instructions`
- * (the backend has refused home-made ones), the caller's instructions as a leading developer
- * message, encrypted reasoning included, and refused parameters dropped.
+ * (the backend has refused home-made ones), the caller's instructions and then its system and
+ * developer messages (as developer messages, in their order) first in `input`, encrypted
+ * reasoning included, and refused parameters dropped.
  * @throws SkillError `model_not_available` (a slug a known catalog does not list), `invalid_argument`.
  */
 export function normalizeRequest(
@@ -118,15 +121,19 @@ export function normalizeRequest(
     else if (!LOCAL.has(k)) dropped.push(k)
   }
   body.model = slug
-  const input: Item[] =
+  const items: Item[] =
     typeof req.input === 'string'
       ? [{ type: 'message', role: 'user', content: [{ type: 'input_text', text: req.input }] }]
       : Array.isArray(req.input)
         ? req.input.map(normalizeItem)
         : []
-  if (typeof req.instructions === 'string' && req.instructions)
-    input.unshift(developer(req.instructions))
-  body.input = input
+  // The caller's instructions, then its system/developer turns (in their order), then the rest:
+  // the conversation's own rules come before the conversation.
+  const first: Item[] = []
+  const rest: Item[] = []
+  if (typeof req.instructions === 'string' && req.instructions) first.push(developer(req.instructions))
+  for (const item of items) (isDeveloper(item) ? first : rest).push(item)
+  body.input = first.length ? [...first, ...rest] : rest
   body.instructions =
     entry?.base_instructions ??
     catalog.models[0]?.base_instructions ??

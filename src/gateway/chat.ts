@@ -64,14 +64,14 @@ export function chatToResponses(req: Obj): { body: Obj; dropped: string[]; inclu
       name: t.function?.name,
       description: t.function?.description,
       parameters: t.function?.parameters ?? { type: 'object', properties: {} },
-      ...(t.function?.strict !== undefined ? { strict: t.function.strict } : {}),
+      ...(t.function?.strict != null ? { strict: t.function.strict } : {}),
     }))
   }
-  if (req.tool_choice !== undefined) {
+  if (req.tool_choice != null) {
     body.tool_choice =
       typeof req.tool_choice === 'string' ? req.tool_choice : { type: 'function', name: req.tool_choice?.function?.name }
   }
-  if (req.parallel_tool_calls !== undefined) body.parallel_tool_calls = req.parallel_tool_calls
+  if (req.parallel_tool_calls != null) body.parallel_tool_calls = req.parallel_tool_calls
   if (req.reasoning_effort) body.reasoning = { effort: req.reasoning_effort, summary: 'auto' }
   const rf = req.response_format as Obj | undefined
   if (rf?.type === 'json_schema') {

@@ -3,19 +3,35 @@ import { randomBytes, timingSafeEqual } from 'node:crypto'
 import { join } from 'node:path'
 import type { Ctx } from '../context.js'
 import { registerSecret } from '../redact.js'
-import { ensureDir, readPrivate } from '../store/fsafe.js'
-import { writeJson } from '../store/json-file.js'
+import { SkillError } from '../result.js'
+import { ensureDir } from '../store/fsafe.js'
+import { readJson, writeJson } from '../store/json-file.js'
 import { withLock } from '../store/lock.js'
+import * as z from '../zod.js'
 
 export const keyPath = (ctx: Ctx) => join(ctx.config.home, 'gateway-key.json')
 
-/** Reads the key, creating it (under the state lock) when absent. */
+/** `gateway-key.json`: 64 lowercase hex characters (what {@link loadOrCreateKey} writes). */
+const KeyFile = z.object({ key: z.string().check(z.regex(/^[a-f0-9]{64}$/)) })
+
+/**
+ * Reads the key, creating it (under the state lock) when the file is absent. A file that is
+ * there but unreadable is reported and kept: replacing it would silently lock out every client
+ * configured with the old key.
+ * @throws SkillError `state_corrupt` (with a hint to delete the file), `state_unsafe`.
+ */
 export async function loadOrCreateKey(ctx: Ctx): Promise<string> {
   await ensureDir(ctx.config.home)
   const read = async () => {
-    const text = await readPrivate(keyPath(ctx))
-    const key = text ? (JSON.parse(text) as { key?: string }).key : undefined
-    return typeof key === 'string' && /^[a-f0-9]{64}$/.test(key) ? key : undefined
+    try {
+      return (await readJson(keyPath(ctx), KeyFile))?.key
+    } catch (err) {
+      if (!(err instanceof SkillError) || err.code !== 'state_corrupt') throw err
+      throw new SkillError('state_corrupt', `${err.message} (expected {"key": "<64 hex>"})`, {
+        hint: `Delete ${keyPath(ctx)}: the next serve makes a new key, and clients need the new one (gateway-key).`,
+        extra: { path: keyPath(ctx) },
+      })
+    }
   }
   let key = await read()
   if (!key) {

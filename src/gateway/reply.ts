@@ -57,11 +57,11 @@ export function sendError(res: ServerResponse, err: unknown, extraHeaders: Recor
 }
 
 /** A plain error that is not a SkillError (e.g. 413, 421), in the same envelope. */
-export function sendPlainError(res: ServerResponse, status: number, code: string, message: string): void {
+export function sendPlainError(res: ServerResponse, status: number, code: string, message: string, param: string | null = null): void {
   // A refusal is sent before the request body is read: close the connection, so no unread
   // body can linger on a kept-alive socket in front of the client's next request.
   const close = status === 401 || status === 403 || status === 413 || status === 421
-  sendJson(res, status, { error: { message, type: TYPE[status] ?? 'invalid_request_error', code, param: null } }, close ? { connection: 'close' } : {})
+  sendJson(res, status, { error: { message, type: TYPE[status] ?? 'invalid_request_error', code, param } }, close ? { connection: 'close' } : {})
 }
 
 export const sse = (data: unknown, event?: string) =>

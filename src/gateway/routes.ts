@@ -18,6 +18,7 @@ import { ChatStreamer, chatToResponses, responsesToChat } from './chat.js'
 import { MODEL_CREATED } from './feed.js'
 import { sendError, sendJson, sse } from './reply.js'
 import type { GatewayCatalog } from './memo.js'
+import type { ChatRequest, ResponsesRequest } from './schemas.js'
 
 export interface RouteDeps {
   ctx: Ctx
@@ -99,7 +100,7 @@ export async function responses(
   d: RouteDeps,
   req: IncomingMessage,
   res: ServerResponse,
-  input: Record<string, any>,
+  input: ResponsesRequest,
   log: RouteLog,
 ) {
   const { body, slug, dropped } = normalizeRequest(input, await signedInCatalog(d, input.model))
@@ -149,7 +150,7 @@ export async function chatCompletions(
   d: RouteDeps,
   req: IncomingMessage,
   res: ServerResponse,
-  input: Record<string, any>,
+  input: ChatRequest,
   log: RouteLog,
 ) {
   const chat = chatToResponses(input)

@@ -13,6 +13,7 @@ import { bearerMatches, loadOrCreateKey } from './key.js'
 import { catalogCache, memoStore } from './memo.js'
 import { sendError, sendJson, sendPlainError } from './reply.js'
 import { chatCompletions, listModels, responses, type RouteDeps, type RouteLog } from './routes.js'
+import { ChatRequest, checkBody, ResponsesRequest } from './schemas.js'
 import { createUiSessions, type AuthKind, type UiSessions } from './ui-session.js'
 import { eventsRoute, mintRoute, uiPublicRoute } from './ui-routes.js'
 
@@ -70,15 +71,20 @@ export async function startGateway(ctx: Ctx, opts: GatewayOptions): Promise<Gate
     }
     const raw = await readBody(req)
     if (raw === 'too_large') return sendPlainError(res, 413, 'request_too_large', `Request bodies are limited to ${MAX_BODY_BYTES} bytes`)
-    let body: Record<string, any>
+    let json: unknown
     try {
-      body = JSON.parse(raw.toString('utf8'))
-      if (!body || typeof body !== 'object' || Array.isArray(body)) throw new Error('not an object')
+      json = JSON.parse(raw.toString('utf8'))
     } catch {
       return sendPlainError(res, 400, 'invalid_json', 'The request body must be a JSON object')
     }
-    if (route === 'POST /v1/responses') return responses(deps, req, res, body, entry)
-    return chatCompletions(deps, req, res, body, entry)
+    if (route === 'POST /v1/responses') {
+      const body = checkBody(ResponsesRequest, json)
+      if (!body.ok) return sendPlainError(res, 400, 'invalid_request_body', body.message, body.param)
+      return responses(deps, req, res, body.data, entry)
+    }
+    const body = checkBody(ChatRequest, json)
+    if (!body.ok) return sendPlainError(res, 400, 'invalid_request_body', body.message, body.param)
+    return chatCompletions(deps, req, res, body.data, entry)
   }
 
   const server = createServer((req, res) => {

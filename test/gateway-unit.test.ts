@@ -11,7 +11,13 @@ import { createContext } from '../src/context.js'
 import { loadOrCreateKey } from '../src/gateway/key.js'
 import type { RawModel } from '../src/backend/models.js'
 import { normalizeRequest, upstreamError } from '../src/backend/responses.js'
-import { readBatches, readEvents, ResponseCollector, StreamEvent } from '../src/backend/sse.js'
+import {
+  readBatches,
+  readEvents,
+  ResponseCollector,
+  SsePassThrough,
+  StreamEvent,
+} from '../src/backend/sse.js'
 import { ChatStreamer, chatToResponses, responsesToChat } from '../src/gateway/chat.js'
 import { errorBody } from '../src/gateway/reply.js'
 import { ChatRequest, checkBody, ResponsesRequest } from '../src/gateway/schemas.js'
@@ -390,6 +396,33 @@ describe('chat <-> responses', () => {
     expect(fin!.choices[0].finish_reason).toBe('tool_calls')
     expect(usage).toMatchObject({ choices: [], usage: { total_tokens: 2 } })
     expect(s.finished).toBe(true)
+  })
+})
+
+describe('SSE pass-through', () => {
+  it('forwards complete events untouched, holds a partial one, splits at the completion', () => {
+    const a = frame('response.created', { response: { id: 'r' } })
+    const b = frame('response.output_text.delta', { delta: 'é' })
+    const done = frame('response.completed', { response: { output: [] } })
+    const p = new SsePassThrough('response.completed')
+    const bytes = Buffer.from(a + b)
+    const cut = a.length + 20
+    expect(p.split(bytes.subarray(0, cut))).toEqual({ raw: a, rest: '' })
+    const second = p.split(Buffer.concat([bytes.subarray(cut), Buffer.from(done + 'event: x\nda')]))
+    expect(second).toEqual({ raw: b, rest: done })
+    expect(p.parse(a).map((e) => e.type)).toEqual(['response.created'])
+    expect(p.parse(second.raw)[0]!.data.delta).toBe('é')
+    expect(p.parse(second.rest).map((e) => e.type)).toEqual(['response.completed'])
+    // A completion first in its chunk: nothing raw.
+    const q = new SsePassThrough('response.completed')
+    expect(q.split(done)).toEqual({ raw: '', rest: done })
+    // CR line ends: everything goes through the parser, partial lines included.
+    const r = new SsePassThrough('response.completed')
+    const crlf = a.replace(/\n/g, '\r\n')
+    expect(r.split(crlf.slice(0, 30))).toEqual({ raw: '', rest: crlf.slice(0, 30) })
+    expect(r.parse(crlf.slice(0, 30))).toEqual([])
+    expect(r.split(crlf.slice(30)).raw).toBe('')
+    expect(r.parse(crlf.slice(30)).map((e) => e.type)).toEqual(['response.created'])
   })
 })
 

@@ -70,6 +70,61 @@ export async function* readBatches(
   }
 }
 
+/**
+ * A pass-through of an SSE stream that forwards the bytes as received and reads them on the
+ * side: {@link split} cuts each network chunk into `raw` (complete events, to forward untouched,
+ * then {@link parse} for the record) and `rest` (from the first event that mentions `marker`:
+ * parse it and write what it becomes). An incomplete event waits for its end, so what is
+ * forwarded always ends on an event boundary and an error event can follow it. A stream with
+ * CR line ends goes wholly through `rest` (parsed and re-emitted).
+ */
+export class SsePassThrough {
+  private pending = ''
+  private crlf = false
+  private readonly decoder = new TextDecoder()
+  private out: StreamEvent[] = []
+  private readonly parser = createParser({
+    onEvent: (e) => {
+      const ev = toEvent(e.data, e.event)
+      if (ev) this.out.push(ev)
+    },
+  })
+
+  constructor(private readonly marker: string) {}
+
+  split(chunk: Buffer | string): { raw: string; rest: string } {
+    const text =
+      this.pending +
+      (typeof chunk === 'string' ? chunk : this.decoder.decode(chunk, { stream: true }))
+    if (this.crlf || text.includes('\r')) {
+      // The parser keeps partial lines itself; nothing is forwarded raw from here on.
+      this.crlf = true
+      this.pending = ''
+      return { raw: '', rest: text }
+    }
+    const end = text.lastIndexOf('\n\n') + 2
+    if (end < 2) {
+      this.pending = text
+      return { raw: '', rest: '' }
+    }
+    this.pending = text.slice(end)
+    const complete = end === text.length ? text : text.slice(0, end)
+    const at = complete.indexOf(this.marker)
+    if (at < 0) return { raw: complete, rest: '' }
+    const before = complete.lastIndexOf('\n\n', at)
+    const start = before < 0 ? 0 : before + 2
+    return { raw: complete.slice(0, start), rest: complete.slice(start) }
+  }
+
+  /** The events in text that {@link split} returned. */
+  parse(text: string): StreamEvent[] {
+    this.parser.feed(text)
+    const out = this.out
+    this.out = []
+    return out
+  }
+}
+
 /** Yields parsed events from an SSE byte stream. */
 export async function* readEvents(
   body: AsyncIterable<Buffer | string>,

@@ -48,11 +48,18 @@ export async function loadOrCreateKey(ctx: Ctx): Promise<string> {
   return key
 }
 
-/** Constant-time check of an `Authorization: Bearer <key>` header. */
-export function bearerMatches(header: string | undefined, key: string): boolean {
-  const given = /^Bearer\s+(\S+)$/i.exec(header ?? '')?.[1]
-  if (!given) return false
-  const a = Buffer.from(given)
-  const b = Buffer.from(key)
-  return a.length === b.length && timingSafeEqual(a, b)
+/**
+ * A constant-time check of `Authorization: Bearer <key>` headers against one key; the key's
+ * bytes are made once, not per request.
+ */
+export function bearerCheck(key: string): (header: string | undefined) => boolean {
+  const want = Buffer.from(key)
+  return (header) => {
+    const given = header?.startsWith('Bearer ')
+      ? header.slice(7).trim()
+      : /^Bearer\s+(\S+)$/i.exec(header ?? '')?.[1]
+    if (!given) return false
+    const got = Buffer.from(given)
+    return got.length === want.length && timingSafeEqual(got, want)
+  }
 }

@@ -17,22 +17,36 @@ const UNKNOWN_RELOAD_MS = 10_000
 export function memoStore(inner: CredentialStore): CredentialStore {
   let key = ''
   let value: Credentials | undefined
+  // One stat per request: a request reads the credentials twice (the sign-in check, then the
+  // fresh-token check) within one tick; the check is trusted until the next tick.
+  let checked = false
+  const expire = () => {
+    checked = false
+  }
   return {
     kind: inner.kind,
     path: inner.path,
-    locked: (fn) => inner.locked(fn),
-    write: (c) => inner.write(c),
-    remove: () => inner.remove(),
-    quarantine: () => inner.quarantine(),
+    // Under the lock, and after any change of ours, the file is looked at again.
+    locked: (fn) =>
+      inner.locked(() => {
+        checked = false
+        return fn()
+      }),
+    write: (c) => ((checked = false), inner.write(c)),
+    remove: () => ((checked = false), inner.remove()),
+    quarantine: () => ((checked = false), inner.quarantine()),
     async read(fixes) {
       // Synchronous on purpose: a few microseconds for one small local file, where a threadpool
       // round trip per request costs the gateway a measurable slice of its latency.
+      if (checked && !fixes) return value
       const st = statSync(inner.path, { throwIfNoEntry: false })
       const k = st ? `${st.ino}:${st.size}:${st.mtimeMs}` : 'absent'
       if (k !== key || fixes) {
         value = await inner.read(fixes)
         key = k
       }
+      checked = true
+      process.nextTick(expire)
       return value
     },
   }

@@ -10,7 +10,7 @@ import {
   openResponses,
   type UpstreamStream,
 } from '../backend/responses.js'
-import { readBatches, readEvents, ResponseCollector } from '../backend/sse.js'
+import { readBatches, readEvents, ResponseCollector, SsePassThrough } from '../backend/sse.js'
 import { requireCredentials } from '../auth/session.js'
 import { SkillError } from '../result.js'
 import type { CredentialStore } from '../store/credentials.js'
@@ -82,6 +82,12 @@ async function openFor(
   return { up, abort }
 }
 
+/**
+ * Resolves once what was written this tick is on the socket: node:http flushes a response's
+ * writes on the next tick, and this runs right after that, so bookkeeping never delays bytes.
+ */
+const flushed = () => new Promise<void>((resolve) => process.nextTick(resolve))
+
 const STREAM_HEADERS = {
   'content-type': 'text/event-stream',
   'cache-control': 'no-cache',
@@ -114,23 +120,36 @@ export async function responses(
     return sendJson(res, 200, collector.response(), passHeaders(up, dropped))
   }
   res.writeHead(200, { ...STREAM_HEADERS, ...passHeaders(up, dropped) })
+  // The upstream bytes go out as they arrive, one write per network chunk, and are read for the
+  // record only once they are on their way. Only the completion is rewritten: some streams
+  // complete with `output: []`, so it carries the list rebuilt from the items instead.
+  const pass = new SsePassThrough('response.completed')
   try {
-    // One write per upstream chunk, as a plain pipe would (events are passed on as received).
-    for await (const batch of readBatches(up.body)) {
+    for await (const chunk of up.body) {
+      const { raw, rest } = pass.split(chunk)
+      if (raw) {
+        if (!res.destroyed) {
+          res.write(raw)
+          await flushed()
+        }
+        for (const ev of pass.parse(raw)) collector.add(ev)
+      }
+      if (!rest) continue
       let out = ''
-      for (const ev of batch) {
+      for (const ev of pass.parse(rest)) {
         if (ev.type !== 'response.completed') {
           collector.add(ev)
           out += sse(ev.raw, ev.type)
           continue
         }
-        // What came before goes out first (the flush happens once this tick ends): rebuilding
-        // the completion is work the client need not wait for.
-        if (out && !res.destroyed) res.write(out)
+        // What came before goes out first: rebuilding the completion is work the client need
+        // not wait for.
+        if (out && !res.destroyed) {
+          res.write(out)
+          await flushed()
+        }
         out = ''
-        await new Promise(setImmediate)
         collector.add(ev)
-        // Some streams complete with `output: []`: send the rebuilt list instead.
         out += sse({ ...ev.data, response: collector.response() }, ev.type)
       }
       if (res.writableEnded || res.destroyed) continue // drain upstream; the connection stays reusable

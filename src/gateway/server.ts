@@ -9,7 +9,7 @@ import type { Ctx } from '../context.js'
 import { redactDeep } from '../redact.js'
 import { openStore } from '../store/credentials.js'
 import { createModelFeed } from './feed.js'
-import { bearerMatches, loadOrCreateKey } from './key.js'
+import { bearerCheck, loadOrCreateKey } from './key.js'
 import { catalogCache, memoStore } from './memo.js'
 import { sendError, sendJson, sendPlainError } from './reply.js'
 import { chatCompletions, listModels, responses, type RouteDeps, type RouteLog } from './routes.js'
@@ -51,7 +51,7 @@ function readBody(req: IncomingMessage): Promise<Buffer | 'too_large'> {
 
 /** Starts the gateway. Credentials and catalog are read from disk as they change. */
 export async function startGateway(ctx: Ctx, opts: GatewayOptions): Promise<Gateway> {
-  const key = await loadOrCreateKey(ctx)
+  const keyMatches = bearerCheck(await loadOrCreateKey(ctx))
   const deps: RouteDeps = { ctx, store: memoStore(await openStore(ctx)), catalog: catalogCache(ctx) }
   const feed = createModelFeed(ctx)
   let sessions: UiSessions = createUiSessions(0)
@@ -121,7 +121,7 @@ export async function startGateway(ctx: Ctx, opts: GatewayOptions): Promise<Gate
     }
     if (uiPublicRoute(req, res, url, sessions)) return
     let auth: AuthKind
-    if (bearerMatches(req.headers.authorization, key)) auth = 'bearer'
+    if (keyMatches(req.headers.authorization)) auth = 'bearer'
     else {
       const c = sessions.cookieAuth(req)
       if (c === 'bad_origin') return sendPlainError(res, 403, 'bad_origin', 'Cross-origin request refused')

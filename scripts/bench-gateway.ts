@@ -1,17 +1,28 @@
 /**
- * `npm run bench` gateway rows: the time to first and last byte of a streamed answer, through
- * the gateway, straight to the backend (the loopback emulator, in its own process), and through
- * a bare Node pipe proxy (scripts/bench-gateway-floor.mjs: the price of one more process hop on
- * this machine), over rotating requests; the CPU each process spends per request; then 50
- * concurrent streams through the gateway and its peak RSS.
+ * `npm run bench` gateway rows: the time to first and last byte of a streamed answer over
+ * rotating requests on four paths, each crossing processes the same way a real deployment does:
+ * - straight to the backend (the loopback emulator, its own process: one process hop);
+ * - through the gateway (its own process, started as `serve` does: two hops);
+ * - through a bare node:http pipe proxy with a keep-alive agent (two hops, nothing else: the
+ *   issue's floor) and through the same proxy on undici, the gateway's HTTP client
+ *   (scripts/bench-gateway-floor.mjs);
+ * plus the CPU each process spends per request, a raw loopback round trip between two processes
+ * (what one hop costs on this machine before any HTTP), the per-request cost of the gateway's
+ * request-body validation, then 50 concurrent streams through the gateway and its peak RSS.
  *
- * The direct and bare requests carry the exact body and headers the gateway sent upstream (read
- * back from the emulator), so all three ask the backend for the same thing.
+ * The direct and floor requests carry the exact body and headers the gateway sent upstream (read
+ * back from the emulator), so every path asks the backend for the same thing. "First byte" is
+ * the first byte of the body (the headers arrive in the same packet on every path).
  *
- * Options: --pairs N (rounds, default 150, at least 100).
+ * Options: --pairs N (rounds, default 150, at least 100); --profile DIR (the gateway runs with
+ * --cpu-prof and writes its profile there on exit); --from-source (the gateway runs from
+ * exports.ts under tsx instead of the bundle, so a profile names functions as in src/);
+ * --compare PATH (a second gateway from another build's cli.cjs joins the rotation: an A/B of
+ * two builds in one run, which separate runs on a shared machine are too noisy for).
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs'
+import { connect } from 'node:net'
 import { Agent, request } from 'node:http'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -20,30 +31,70 @@ import { fileURLToPath } from 'node:url'
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url))
 const CLI = join(ROOT, 'dist', 'cli.cjs')
-const i = process.argv.indexOf('--pairs')
-const rounds = i >= 0 ? Number(process.argv[i + 1]) : 150
+const arg = (name: string) => {
+  const i = process.argv.indexOf(name)
+  return i >= 0 ? process.argv[i + 1] : undefined
+}
+const rounds = Number(arg('--pairs') ?? 150)
 if (!Number.isInteger(rounds) || rounds < 100) throw new Error('--pairs must be at least 100')
+const profileDir = arg('--profile')
+const fromSource = process.argv.includes('--from-source')
+const compareCli = arg('--compare')
 const GOAL_MS = 0.5
 
 const firstLine = (p: ChildProcess) =>
-  new Promise<Record<string, any>>((resolve) =>
-    createInterface({ input: p.stdout! }).once('line', (l) => resolve(JSON.parse(l))),
-  )
+  new Promise<Record<string, any>>((resolve, reject) => {
+    createInterface({ input: p.stdout! }).once('line', (l) => resolve(JSON.parse(l)))
+    p.once('exit', (code) => reject(new Error(`child exited (${code}) before printing its port`)))
+  })
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 
 const load0 = loadavg()[0]!
+
+/** One hop before any HTTP: a 1-byte TCP echo between this process and a child. */
+async function loopbackRtt(): Promise<number> {
+  const echo = spawn(
+    process.execPath,
+    [
+      '-e',
+      "const s=require('net').createServer(c=>{c.setNoDelay(true);c.on('data',d=>c.write(d))});s.listen(0,'127.0.0.1',()=>console.log(JSON.stringify({port:s.address().port})))",
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  )
+  const { port } = await firstLine(echo)
+  const sock = connect(Number(port), '127.0.0.1')
+  sock.setNoDelay(true)
+  await new Promise((r) => sock.once('connect', r))
+  const xs: number[] = []
+  for (let k = 0; k < 1000; k++) {
+    const t0 = performance.now()
+    await new Promise((r) => {
+      sock.once('data', r)
+      sock.write('x')
+    })
+    xs.push(performance.now() - t0)
+  }
+  sock.destroy()
+  echo.kill('SIGTERM')
+  return median(xs.slice(100))
+}
+const rtt = await loopbackRtt()
+
 const emuProc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'test/emulator/main.ts')], {
   stdio: ['pipe', 'pipe', 'inherit'],
 })
 const emuUrl = String((await firstLine(emuProc)).url)
 const UPSTREAM_PATH = '/backend-api/codex/responses'
-const floorProc = spawn(
-  process.execPath,
-  [join(ROOT, 'scripts/bench-gateway-floor.mjs'), `${emuUrl}${UPSTREAM_PATH}`],
-  {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  },
-)
-const floorPort = Number((await firstLine(floorProc)).port)
+const startFloor = async (client: 'node' | 'undici') => {
+  const p = spawn(
+    process.execPath,
+    [join(ROOT, 'scripts/bench-gateway-floor.mjs'), `${emuUrl}${UPSTREAM_PATH}`, client],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  )
+  return { proc: p, port: Number((await firstLine(p)).port) }
+}
+const floorNode = await startFloor('node')
+const floorUndici = await startFloor('undici')
 const root = mkdtempSync(join(tmpdir(), 'cco-bench-gw-'))
 const env = {
   PATH: process.env.PATH ?? '',
@@ -74,7 +125,29 @@ await control('approve', {})
 const connected = await cli(['poll'])
 if (connected.status !== 'connected')
   throw new Error(`sign-in failed: ${JSON.stringify(connected)}`)
-const gw = await cli(['serve', '--detach', '--port', '0'])
+// The gateway as `serve --detach` runs it (same entry, log lines to a file), but as our child
+// so it can be profiled.
+function startGateway(entry: string[]) {
+  const logFd = openSync(join(root, 'gateway.log'), 'a', 0o600)
+  const p = spawn(
+    process.execPath,
+    [
+      ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
+      ...entry,
+      'serve',
+      '--port',
+      '0',
+    ],
+    { env, stdio: ['ignore', 'pipe', logFd] },
+  )
+  closeSync(logFd)
+  return p
+}
+const gwProc = startGateway(fromSource ? ['--import', 'tsx', join(ROOT, 'exports.ts')] : [CLI])
+const gw = await firstLine(gwProc)
+if (!gw.ok) throw new Error(`serve failed: ${JSON.stringify(gw)}`)
+const cmpProc = compareCli ? startGateway([compareCli]) : undefined
+const cmp = cmpProc ? await firstLine(cmpProc) : undefined
 const key = JSON.parse(readFileSync(gw.key_file, 'utf8')).key as string
 const models = (
   await (await fetch(`${gw.url}/models`, { headers: { authorization: `Bearer ${key}` } })).json()
@@ -146,28 +219,41 @@ const direct: Target = {
   headers: upstreamHeaders,
   body: JSON.stringify(sent.body),
 }
-const floor: Target = {
-  name: 'through a bare Node pipe proxy',
-  port: floorPort,
+const floorTarget = (name: string, port: number): Target => ({
+  name,
+  port,
   path: '/',
   headers: {
     'content-type': 'application/json',
     'x-upstream-headers': JSON.stringify(upstreamHeaders),
   },
   body: direct.body,
+})
+const floor = floorTarget('through a bare node:http pipe proxy (the floor)', floorNode.port)
+const floorU = floorTarget("through a bare undici proxy (the gateway's client)", floorUndici.port)
+const viaCompare: Target | undefined = cmp && {
+  ...viaGateway,
+  name: `through the gateway built at ${compareCli}`,
+  port: cmp.port,
 }
-const targets = [direct, viaGateway, floor]
+const targets = [direct, viaGateway, floor, floorU, ...(viaCompare ? [viaCompare] : [])]
+const procs = {
+  gateway: gwProc.pid!,
+  floor: floorNode.proc.pid!,
+  floorU: floorUndici.proc.pid!,
+  emulator: emuProc.pid!,
+  ...(cmpProc ? { compare: cmpProc.pid! } : {}),
+}
 
 /** utime + stime of a process, in ms (clock ticks of 10 ms). */
 const cpuMs = (pid: number) => {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
   return (Number(f[11]) + Number(f[12])) * 10
 }
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 
-for (let k = 0; k < 20; k++) for (const t of targets) await once(t)
+for (let k = 0; k < 30; k++) for (const t of targets) await once(t)
 const times = new Map(targets.map((t) => [t, { ttfb: [] as number[], ttlb: [] as number[] }]))
-const cpu0 = { gateway: cpuMs(gw.pid), floor: cpuMs(floorProc.pid!) }
+const cpu0 = Object.fromEntries(Object.entries(procs).map(([k, pid]) => [k, cpuMs(pid)]))
 let failures = 0
 for (let k = 0; k < rounds; k++) {
   // Rotate the order so drift in load hits every path alike.
@@ -179,34 +265,77 @@ for (let k = 0; k < rounds; k++) {
     times.get(t)!.ttlb.push(r.ttlb)
   }
 }
-const cpu = {
-  gateway: (cpuMs(gw.pid) - cpu0.gateway) / rounds,
-  floor: (cpuMs(floorProc.pid!) - cpu0.floor) / rounds,
-}
+// Each proxy serves one request per round; the emulator serves all four.
+const cpu = Object.fromEntries(
+  Object.entries(procs).map(([k, pid]) => [
+    k,
+    (cpuMs(pid) - cpu0[k]!) / rounds / (k === 'emulator' ? targets.length : 1),
+  ]),
+) as Record<'gateway' | 'floor' | 'floorU' | 'emulator' | 'compare', number>
 
 const f = (x: number) => `${x.toFixed(2)} ms`
 const m = (t: Target, k: 'ttfb' | 'ttlb') => median(times.get(t)![k])
+const over = (a: Target, b: Target) =>
+  `${f(m(a, 'ttfb') - m(b, 'ttfb'))} | ${f(m(a, 'ttlb') - m(b, 'ttlb'))}`
 console.log(
   `\nGateway: ${rounds} rounds of streamed answers (model ${model}) on each path, rotating; medians; load average ${load0.toFixed(2)} -> ${loadavg()[0]!.toFixed(2)}`,
 )
 console.log('| path | time to first byte | time to last byte | CPU per request |')
 console.log('|---|---|---|---|')
-console.log(`| ${direct.name} | ${f(m(direct, 'ttfb'))} | ${f(m(direct, 'ttlb'))} | |`)
+console.log(
+  `| ${direct.name} | ${f(m(direct, 'ttfb'))} | ${f(m(direct, 'ttlb'))} | ${f(cpu.emulator)} (emulator) |`,
+)
 console.log(
   `| ${viaGateway.name} | ${f(m(viaGateway, 'ttfb'))} | ${f(m(viaGateway, 'ttlb'))} | ${f(cpu.gateway)} |`,
 )
 console.log(`| ${floor.name} | ${f(m(floor, 'ttfb'))} | ${f(m(floor, 'ttlb'))} | ${f(cpu.floor)} |`)
+console.log(
+  `| ${floorU.name} | ${f(m(floorU, 'ttfb'))} | ${f(m(floorU, 'ttlb'))} | ${f(cpu.floorU)} |`,
+)
+console.log(`| gateway adds | ${over(viaGateway, direct)} | |`)
+console.log(`| the floor adds (node:http) | ${over(floor, direct)} | |`)
+console.log(
+  `| gateway over the node:http floor | ${over(viaGateway, floor)} | ${f(cpu.gateway - cpu.floor)} |`,
+)
+console.log(
+  `| gateway over the undici floor | ${over(viaGateway, floorU)} | ${f(cpu.gateway - cpu.floorU)} |`,
+)
+if (viaCompare) {
+  console.log(
+    `| ${viaCompare.name} | ${f(m(viaCompare, 'ttfb'))} | ${f(m(viaCompare, 'ttlb'))} | ${f(cpu.compare)} |`,
+  )
+  console.log(
+    `| this build over the compared one | ${over(viaGateway, viaCompare)} | ${f(cpu.gateway - cpu.compare)} |`,
+  )
+}
 const adds = m(viaGateway, 'ttfb') - m(direct, 'ttfb')
 const floorAdds = m(floor, 'ttfb') - m(direct, 'ttfb')
-console.log(`| gateway adds | ${f(adds)} | ${f(m(viaGateway, 'ttlb') - m(direct, 'ttlb'))} | |`)
 console.log(
-  `| bare proxy adds (the floor) | ${f(floorAdds)} | ${f(m(floor, 'ttlb') - m(direct, 'ttlb'))} | |`,
+  `Loopback round trip between two processes (1-byte TCP echo, no HTTP): ${f(rtt)} median.`,
 )
 console.log(
-  `| gateway over the floor | ${f(adds - floorAdds)} | ${f(m(viaGateway, 'ttlb') - m(floor, 'ttlb'))} | ${f(cpu.gateway - cpu.floor)} |`,
+  `Goal: the gateway adds <= ${GOAL_MS} ms to the median time to first byte: ${adds <= GOAL_MS ? 'met' : 'NOT met'} (${f(adds)}; a bare node:http pipe proxy adds ${f(floorAdds)} here${floorAdds > GOAL_MS ? ', itself over the goal' : ''}, the gateway ${f(adds - floorAdds)} more).`,
 )
+
+// The request-body check (zod/mini, as configured in src/zod.ts) runs on every request; its
+// price in this process, warm, for the body above and for a 10-message chat.
+const { ChatRequest, ResponsesRequest, checkBody } = await import('../src/gateway/schemas.js')
+const chatBody = {
+  model,
+  stream: true,
+  messages: Array.from({ length: 10 }, (_, k) => ({
+    role: k === 0 ? 'system' : k % 2 ? 'user' : 'assistant',
+    content: `message ${k}`,
+  })),
+}
+const checkCost = (schema: typeof ChatRequest | typeof ResponsesRequest, body: unknown) => {
+  for (let k = 0; k < 2000; k++) checkBody(schema, body)
+  const t0 = performance.now()
+  for (let k = 0; k < 10_000; k++) checkBody(schema, body)
+  return ((performance.now() - t0) * 1000) / 10_000
+}
 console.log(
-  `Goal: the gateway adds <= ${GOAL_MS} ms to the median time to first byte: ${adds <= GOAL_MS ? 'met' : 'NOT met'} (${f(adds)}; a bare pipe proxy adds ${f(floorAdds)} here, the gateway ${f(adds - floorAdds)} more).`,
+  `Request-body check per request (warm, in-process): ${checkCost(ResponsesRequest, JSON.parse(viaGateway.body)).toFixed(1)} µs for the body above, ${checkCost(ChatRequest, chatBody).toFixed(1)} µs for a 10-message chat.`,
 )
 
 const rssBefore = Number(
@@ -220,9 +349,14 @@ console.log(
 )
 console.log(`Failed requests in the timed loop: ${failures}`)
 
-await cli(['serve', '--stop'])
+await new Promise((resolve) => {
+  gwProc.once('exit', resolve)
+  gwProc.kill('SIGTERM') // the gateway's own shutdown (and its CPU profile, with --profile)
+})
 agent.destroy()
 emuProc.kill('SIGTERM')
-floorProc.kill('SIGTERM')
+floorNode.proc.kill('SIGTERM')
+floorUndici.proc.kill('SIGTERM')
+cmpProc?.kill('SIGTERM')
 rmSync(root, { recursive: true, force: true })
 process.exitCode = failures || complete < 50 ? 1 : 0

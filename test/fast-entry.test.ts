@@ -5,13 +5,13 @@
  * (`status`, a warm `token`) never load undici, the lock library or write-file-atomic. No
  * timing is asserted here: `npm run bench` is the measurement.
  */
-import { spawn, spawnSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { existsSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { childEnv, EXPORTS, ROOT, runCli } from './helpers/cli.js'
+import { EXPORTS, ROOT, runCli } from './helpers/cli.js'
 import { tempDir, world, type World } from './helpers/harness.js'
-import { leakScan, record, recordAllowed } from './helpers/leaks.js'
+import { leakScan, recordAllowed } from './helpers/leaks.js'
 
 const FAST = join(ROOT, 'dist', 'cli.cjs')
 const VENDOR = ['undici', 'proper-lockfile', 'write-file-atomic']
@@ -46,31 +46,16 @@ const source = (args: string[], env: Record<string, string | undefined> = {}) =>
   runCli(args, { ...w.env, ...env }, { entry: EXPORTS })
 
 /** Runs the fast entry with the preload; returns which vendor files it loaded. */
-function vendorLoaded(args: string[]): Promise<{ code: number | null; vendor: string[] }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-r', preload, FAST, ...args], {
-      cwd: ROOT,
-      env: childEnv(w.env),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d) => (stdout += d))
-    child.stderr.on('data', (d) => (stderr += d))
-    child.on('error', reject)
-    child.on('close', (code) => {
-      if (args[0] === 'token') recordAllowed(stdout)
-      record(stdout)
-      record(stderr)
-      const line = stderr.split('\n').find((l) => l.startsWith('LOADED '))
-      const files: string[] = line ? JSON.parse(line.slice(7)) : []
-      if (!line) return reject(new Error(`no LOADED line; stderr: ${stderr}`))
-      resolve({
-        code,
-        vendor: VENDOR.filter((v) => files.some((f) => f.endsWith(`/dist/vendor/${v}.cjs`))),
-      })
-    })
-  })
+async function vendorLoaded(args: string[]): Promise<{ code: number | null; vendor: string[] }> {
+  const r = await runCli(args, w.env, { entry: FAST, nodeArgs: ['-r', preload] })
+  if (args[0] === 'token') recordAllowed(r.stdout)
+  const line = r.stderr.split('\n').find((l) => l.startsWith('LOADED '))
+  if (!line) throw new Error(`no LOADED line; stderr: ${r.stderr}`)
+  const files: string[] = JSON.parse(line.slice(7))
+  return {
+    code: r.code,
+    vendor: VENDOR.filter((v) => files.some((f) => f.endsWith(`/dist/vendor/${v}.cjs`))),
+  }
 }
 
 describe('fast entry = npx tsx exports.ts', () => {

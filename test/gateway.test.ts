@@ -27,6 +27,16 @@ beforeAll(async () => {
   trackSecrets(() => [key])
   client = new OpenAI({ apiKey: key, baseURL: gw.url, maxRetries: 0 })
 })
+
+/** A raw POST with the local key, for what the SDK would not send or would not show. */
+const post = (path: string, body: unknown, init: RequestInit = {}) =>
+  fetch(`${gw.url}${path}`, {
+    ...init,
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  })
+
 afterAll(async () => {
   await w.cli(['serve', '--stop'])
   const log = readFileSync(join(w.home, 'gateway.log'), 'utf8')
@@ -120,15 +130,11 @@ describe('gateway with the openai SDK', () => {
   })
 
   it('names dropped parameters in a response header', async () => {
-    const res = await fetch(`${gw.url}/chat/completions`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        model: 'gpt-5.5',
-        messages: [{ role: 'user', content: 'Hi' }],
-        temperature: 1,
-        max_tokens: 5,
-      }),
+    const res = await post('/chat/completions', {
+      model: 'gpt-5.5',
+      messages: [{ role: 'user', content: 'Hi' }],
+      temperature: 1,
+      max_tokens: 5,
     })
     expect(res.headers.get('x-gateway-dropped-params')).toBe('max_tokens,temperature')
     expect(res.headers.get('x-codex-primary-used-percent')).toBe('12.0')
@@ -173,11 +179,7 @@ describe('gateway with the openai SDK', () => {
     await expect(
       client.responses.create({ model: 'gpt-5.5', input: 42 as any }),
     ).rejects.toMatchObject({ status: 400, error: { param: 'input' } })
-    const notJson = await fetch(`${gw.url}/responses`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-      body: '{"model":',
-    })
+    const notJson = await post('/responses', '{"model":')
     expect(notJson.status).toBe(400)
     expect(await notJson.json()).toMatchObject({ error: { code: 'invalid_json' } })
     expect(w.emu.count(RESPONSES)).toBe(before)
@@ -413,14 +415,10 @@ describe('gateway refusals and streams', () => {
 
   it('ends a cut upstream stream with an error, never a clean [DONE]', async () => {
     w.emu.set({ responses: { reply: 'text', text: 'A longer answer', mode: 'cut' } })
-    const res = await fetch(`${gw.url}/chat/completions`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        model: 'gpt-5.5',
-        messages: [{ role: 'user', content: 'Hi' }],
-        stream: true,
-      }),
+    const res = await post('/chat/completions', {
+      model: 'gpt-5.5',
+      messages: [{ role: 'user', content: 'Hi' }],
+      stream: true,
     })
     const text = await res.text()
     record(text)
@@ -443,12 +441,11 @@ describe('gateway refusals and streams', () => {
     })
     const before = w.emu.stats.aborted
     const ac = new AbortController()
-    const res = await fetch(`${gw.url}/responses`, {
-      method: 'POST',
-      signal: ac.signal,
-      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'gpt-5.5', input: 'Hi', stream: true }),
-    })
+    const res = await post(
+      '/responses',
+      { model: 'gpt-5.5', input: 'Hi', stream: true },
+      { signal: ac.signal },
+    )
     const reader = res.body!.getReader()
     await reader.read()
     ac.abort()

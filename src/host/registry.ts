@@ -18,9 +18,13 @@ export const PROVIDER_ID = 'openai-codex'
 /** The Codex models' output limit (pi-ai's openai-codex list); the catalog does not carry one. */
 export const MAX_OUTPUT_TOKENS = 128_000
 
+/** The registry's states, in the provider file and its summary alike. */
+const STATES = ['signed-in', 'signed-out', 'reauth_required'] as const
+
 /**
- * The provider file hosts read. Built on first use (z.lazy): `token` loads this module for its
- * failure hook and never reads the file; a cold process should not build ~40 schemas for nothing.
+ * The provider file hosts read. Built on first use (z.lazy): many processes load this module and
+ * never read the file (status reads only its summary), and a cold process should not build ~40
+ * schemas for nothing.
  */
 export const ProviderFile = z.lazy(() => {
   const RegistryModel = z.object({
@@ -49,7 +53,7 @@ export const ProviderFile = z.lazy(() => {
       baseUrl: z.string(),
       headers: z.record(z.string(), z.string()),
       credential: z.extend(command('json'), { cacheSeconds: z.number() }),
-      state: z.enum(['signed-in', 'signed-out', 'reauth_required']),
+      state: z.enum(STATES),
       updatedAt: z.string(),
       /** The loopback OpenAI-compatible gateway, for hosts that speak only the OpenAI API. */
       gateway: z.optional(
@@ -127,7 +131,7 @@ export async function readRegistry(ctx: Ctx): Promise<ProviderFile | undefined> 
 const Summary = z.lazy(() =>
   z.object({
     provider: z.object({
-      state: z.enum(['signed-in', 'signed-out', 'reauth_required']),
+      state: z.enum(STATES),
       updatedAt: z.string(),
     }),
     models: z.array(z.object({ id: z.string() })),
@@ -182,14 +186,14 @@ export async function writeRegistry(
   const base = { path: p.provider, marker: p.marker, state, models: models.map((m) => m.id) }
   // Most calls change nothing (models on a cache hit, a repeated sign-in): answer those from an
   // unlocked read (files are replaced atomically) without loading the lock or write libraries.
-  const seen = await current(p)
+  const seen = await current(ctx)
   if (seen.marker && sameDoc(seen.doc, doc)) {
     return { ...base, changed: false, version: seen.marker.version }
   }
   await prepareDir(join(p.dir, 'providers'))
   const { lockStaleMs: staleMs, lockWaitMs: waitMs } = ctx.config
   return withLock(p.lock, { staleMs, waitMs }, async () => {
-    const { doc: old, marker } = await current(p)
+    const { doc: old, marker } = await current(ctx)
     const same = sameDoc(old, doc)
     if (same && marker) return { ...base, changed: false, version: marker.version }
     if (!same) await writeJson(p.provider, doc, { locked: true })
@@ -200,9 +204,9 @@ export async function writeRegistry(
 }
 
 /** The provider file and marker as they are on disk (either may be absent or unreadable). */
-async function current(p: ReturnType<typeof registryPaths>) {
-  const doc = await readJson(p.provider, ProviderFile).catch(() => undefined)
-  const marker = await readJson(p.marker, Marker).catch(() => undefined)
+async function current(ctx: Ctx) {
+  const doc = await readRegistry(ctx)
+  const marker = await readJson(registryPaths(ctx).marker, Marker).catch(() => undefined)
   return { doc, marker }
 }
 

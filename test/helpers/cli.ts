@@ -40,10 +40,12 @@ export function childEnv(extra: Record<string, string | undefined>): Record<stri
 export function runCli(
   args: string[],
   env: Record<string, string | undefined>,
-  opts: { timeoutMs?: number; entry?: string } = {},
+  /** `nodeArgs`: flags for node itself, before the entry (e.g. `-r <preload>`). */
+  opts: { timeoutMs?: number; entry?: string; nodeArgs?: string[] } = {},
 ): Promise<CliRun> {
   const entry = opts.entry ?? DEFAULT_ENTRY
-  const argv = entry.endsWith('.ts') ? ['--import', 'tsx', entry, ...args] : [entry, ...args]
+  const loader = entry.endsWith('.ts') ? ['--import', 'tsx'] : []
+  const argv = [...(opts.nodeArgs ?? []), ...loader, entry, ...args]
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, argv, {
       cwd: ROOT,

@@ -7,7 +7,7 @@
  */
 import { realpathSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { setEntry } from './src/cli/entry.js'
+import { setEntry } from './src/proc.js'
 import { invoke } from './src/cli/invoke.js'
 import type { Result } from './src/result.js'
 

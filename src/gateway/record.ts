@@ -2,7 +2,7 @@
 import { join } from 'node:path'
 import * as z from '../zod.js'
 import type { Ctx } from '../context.js'
-import { processAlive } from '../skill/pid.js'
+import { processAlive } from '../proc.js'
 import { readJson } from '../store/json-file.js'
 
 /** Built on first use: most processes find no gateway record to read. */

@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process'
 import { createInterface } from 'node:readline'
-import { selfArgv } from '../cli/entry.js'
+import { selfArgv } from '../proc.js'
 import type { Ctx } from '../context.js'
 import { send } from '../http.js'
 import { authorizeUrl, redirectUri } from '../oauth/authorize.js'

@@ -3,7 +3,7 @@
  * Later features (listener, gateway) add their own function to {@link CHECKS}.
  */
 import type { Snapshot } from './doctor-snapshot.js'
-import { processAlive } from './pid.js'
+import { processAlive } from '../proc.js'
 import {
   ago,
   fileModes,

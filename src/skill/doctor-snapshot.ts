@@ -10,7 +10,7 @@ import type { Ctx } from '../context.js'
 import { GatewayRecord, gatewayPaths } from '../gateway/record.js'
 import { isTempOf, readJson } from '../store/json-file.js'
 import { statePaths } from '../store/paths.js'
-import { processAlive } from './pid.js'
+import { processAlive } from '../proc.js'
 
 /** One path as found on disk (never followed if it is a symlink). */
 export interface Entry {

@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process'
 import { openSync, closeSync } from 'node:fs'
 import { createInterface } from 'node:readline'
-import { selfArgv } from '../cli/entry.js'
+import { selfArgv } from '../proc.js'
 import type { Ctx } from '../context.js'
 import { send } from '../http.js'
 import { SkillError } from '../result.js'
@@ -14,7 +14,7 @@ import { ensureDir } from '../store/fsafe.js'
 import { removeFile, writeJson } from '../store/json-file.js'
 import { gatewayPaths, recordedGateway, type GatewayRecord } from '../gateway/record.js'
 import { keyPath, loadOrCreateKey } from '../gateway/key.js'
-import { processAlive } from './pid.js'
+import { processAlive } from '../proc.js'
 import { refreshGatewayEntry } from '../host/registry.js'
 
 export interface ServeOptions {

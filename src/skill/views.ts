@@ -1,6 +1,6 @@
 /** Result fragments shared by several operations. Never include a token here. */
 import type { BrowserPending, Credentials, Pending } from '../store/schemas.js'
-import { processAlive } from './pid.js'
+import { processAlive } from '../proc.js'
 
 export const iso = (ms: number | null | undefined) =>
   ms == null ? null : new Date(ms).toISOString()

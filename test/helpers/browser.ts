@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
-import { processAlive } from '../../src/skill/pid.js'
+import { processAlive } from '../../src/proc.js'
 import { record } from './leaks.js'
 
 /** `n` distinct ports that were free a moment ago (bound to 0, then released). */

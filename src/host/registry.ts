@@ -12,7 +12,7 @@ import { SkillError } from '../result.js'
 import { readJson, writeJson } from '../store/json-file.js'
 import { withLock } from '../store/lock.js'
 import { credentialCommand, credentialEnv } from './credential.js'
-import { recordedGateway } from '../gateway/record.js'
+import { recordedGateway } from '../store/gateway-record.js'
 
 export const PROVIDER_ID = 'openai-codex'
 /** The Codex models' output limit (pi-ai's openai-codex list); the catalog does not carry one. */

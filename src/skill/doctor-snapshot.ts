@@ -7,7 +7,7 @@ import { constants } from 'node:fs'
 import { lstat, open, readdir } from 'node:fs/promises'
 import { basename, join } from 'node:path'
 import type { Ctx } from '../context.js'
-import { GatewayRecord, gatewayPaths } from '../gateway/record.js'
+import { readGatewayRecord } from '../store/gateway-record.js'
 import { isTempOf, readJson } from '../store/json-file.js'
 import { statePaths } from '../store/paths.js'
 import { processAlive } from '../proc.js'
@@ -102,6 +102,6 @@ export async function takeSnapshot(ctx: Ctx, credentialsPath: string): Promise<S
 }
 
 async function gatewayRecord(ctx: Ctx): Promise<Snapshot['gateway']> {
-  const info = await readJson(gatewayPaths(ctx).info, GatewayRecord).catch(() => undefined)
+  const info = await readGatewayRecord(ctx)
   return info ? { url: info.url, pid: info.pid, alive: processAlive(info.pid) } : null
 }

@@ -9,7 +9,7 @@ import { codexChatgptSignIn } from '../store/codex-auth.js'
 import { openStore } from '../store/credentials.js'
 import { pendingStore } from '../store/pending.js'
 import { accountView, browserPendingView, devicePendingView, iso, tokenExpiry } from './views.js'
-import { gatewayStatus } from '../gateway/record.js'
+import { recordedGateway } from '../store/gateway-record.js'
 import { readRegistrySummary, registryPaths } from '../host/registry.js'
 
 const CODEX_SHARE_HINT =
@@ -69,4 +69,10 @@ export async function status(ctx: Ctx) {
     hint: 'Not signed in. Run start to sign in with ChatGPT.',
     ...base,
   }
+}
+
+/** The gateway fragment of `status`: from the record alone, no request. Never throws. */
+async function gatewayStatus(ctx: Ctx) {
+  const g = await recordedGateway(ctx)
+  return g ? { running: true, url: g.url, pid: g.pid, port: g.port } : { running: false }
 }

@@ -8,8 +8,8 @@ import { loadConfig } from '../src/config.js'
 import { authorizeUrl, redirectUri } from '../src/oauth/authorize.js'
 import { newPkce, newState, sameState } from '../src/oauth/pkce.js'
 import { redact } from '../src/redact.js'
-import { escapeHtml, failurePage, PAGE_HEADERS, successPage } from '../src/skill/callback-page.js'
-import { judge, parsePastedUrl } from '../src/skill/callback.js'
+import { escapeHtml, failurePage, PAGE_HEADERS, successPage } from '../src/signin/callback-page.js'
+import { judge, parsePastedUrl } from '../src/signin/callback.js'
 import type { BrowserPending } from '../src/store/schemas.js'
 
 const pending = (state: string): BrowserPending => ({

@@ -68,9 +68,17 @@ function reauthError(c: Credentials): SkillError {
   })
 }
 
-/** Reads the signed-in credentials or throws `not_signed_in` / the recorded reauth code. */
-export async function requireCredentials(store: CredentialStore): Promise<Credentials> {
-  const creds = await store.read()
+/**
+ * Reads the signed-in credentials, or checks `known` ones already read from this store.
+ * @throws SkillError `not_signed_in`, the recorded reauth code (`refresh_token_expired`,
+ *   `refresh_token_reused`, `refresh_token_invalidated`, `reauth_required`), `state_corrupt`,
+ *   `state_unsafe`.
+ */
+export async function requireCredentials(
+  store: CredentialStore,
+  known?: Credentials,
+): Promise<Credentials> {
+  const creds = known ?? (await store.read())
   if (!creds) throw new SkillError('not_signed_in', 'Not signed in to ChatGPT')
   if (creds.reauth) throw reauthError(creds)
   return creds
@@ -86,14 +94,16 @@ export interface FreshResult {
  * Returns usable credentials, refreshing when needed.
  * - `force`: refresh unless another process already rotated the tokens since we looked.
  * - `staleAccessToken`: the caller got a 401 with this token; refresh unless it already changed.
+ * - `known`: credentials the caller already holds from this store (just written by a sign-in):
+ *   not read again unless a refresh is due.
  * @throws SkillError not_signed_in | refresh_token_* | reauth_required | account_mismatch | lock_timeout | transport codes
  */
 export async function freshCredentials(
   ctx: Ctx,
   store: CredentialStore,
-  opts: { force?: boolean; staleAccessToken?: string } = {},
+  opts: { force?: boolean; staleAccessToken?: string; known?: Credentials } = {},
 ): Promise<FreshResult> {
-  const before = await requireCredentials(store)
+  const before = await requireCredentials(store, opts.known)
   const wanted = opts.force || opts.staleAccessToken !== undefined
   if (!wanted && isFresh(before, ctx.now())) return { creds: before, refreshed: false }
 

@@ -7,7 +7,7 @@ import { freshCredentials } from '../auth/session.js'
 import type { CredentialStore } from '../store/credentials.js'
 import type { Credentials } from '../store/schemas.js'
 
-/** Headers every backend call carries. */
+/** Headers every backend call carries. Never throws. @see docs/protocol.md#backend-requests */
 export function backendHeaders(ctx: Ctx, creds: Credentials): Record<string, string> {
   const { originator, clientVersion } = ctx.config
   return {
@@ -28,15 +28,18 @@ export interface AuthedOutcome<T> {
 /**
  * Runs `call` with fresh credentials. If it reports a 401 and `mayRetry()` allows (e.g. no
  * byte has reached a client yet), refreshes once, unless another process already did, and
- * calls again once.
+ * calls again once. `known`: credentials already in hand (not read again while fresh).
+ * @throws SkillError the credential codes of `freshCredentials` (`not_signed_in`,
+ *   `refresh_token_*`, `reauth_required`, `lock_timeout`, ...) and whatever `call` throws.
  */
 export async function withAuth<T>(
   ctx: Ctx,
   store: CredentialStore,
   call: (creds: Credentials) => Promise<{ status: number; value: T }>,
   mayRetry: () => boolean = () => true,
+  known?: Credentials,
 ): Promise<AuthedOutcome<T>> {
-  const first = await freshCredentials(ctx, store)
+  const first = await freshCredentials(ctx, store, { known })
   let refreshes = first.refreshed ? 1 : 0
   const res = await call(first.creds)
   if (res.status !== 401 || !mayRetry()) return { value: res.value, refreshes }

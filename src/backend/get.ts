@@ -6,6 +6,7 @@ import type { Ctx } from '../context.js'
 import { send, statusError, type HttpResponse } from '../http.js'
 import { SkillError } from '../result.js'
 import type { CredentialStore } from '../store/credentials.js'
+import type { Credentials } from '../store/schemas.js'
 import { backendHeaders, withAuth } from './auth.js'
 
 export interface AuthedResponse {
@@ -15,7 +16,7 @@ export interface AuthedResponse {
 }
 
 /**
- * GETs `{backend}{path}` and returns a 2xx response.
+ * GETs `{backend}{path}` and returns a 2xx response. `known`: credentials already in hand.
  * @throws SkillError `upstream_rejected` (401/403 even after a refresh), `rate_limited`
  *   (with `retry_after_s`), `upstream_error`, transport and credential codes.
  */
@@ -24,8 +25,12 @@ export async function authedGet(
   store: CredentialStore,
   path: string,
   what: string,
+  known?: Credentials,
 ): Promise<AuthedResponse> {
-  const out = await withAuth(ctx, store, async (creds) => {
+  const out = await withAuth(
+    ctx,
+    store,
+    async (creds) => {
     const res = await send({
       method: 'GET',
       url: `${ctx.config.backendUrl}${path}`,
@@ -33,7 +38,10 @@ export async function authedGet(
       timeoutMs: ctx.config.timeoutMs,
     })
     return { status: res.status, value: res }
-  })
+    },
+    undefined,
+    known,
+  )
   const res = out.value
   if (res.status === 401 || res.status === 403) {
     throw new SkillError(

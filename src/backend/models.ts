@@ -10,6 +10,7 @@ import { parseJson } from '../http.js'
 import { SkillError, toFailure } from '../result.js'
 import { requireCredentials } from '../auth/session.js'
 import { openStore, type CredentialStore } from '../store/credentials.js'
+import type { Credentials } from '../store/schemas.js'
 import { readCache, writeCache } from './cache.js'
 import { authedGet } from './get.js'
 
@@ -99,10 +100,20 @@ export function parseCatalog(res: HttpResponse): RawModel[] {
   return models.sort(byPriority)
 }
 
-/** One live request: `GET {backend}/codex/models?client_version=…` (§7.1). */
-export async function fetchCatalog(ctx: Ctx, store: CredentialStore): Promise<RawModel[]> {
+/**
+ * One live request: `GET {backend}/codex/models?client_version=…`, with `known` credentials
+ * when in hand.
+ * @throws SkillError `invalid_response`, `upstream_rejected`, `upstream_error`, `rate_limited`,
+ *   transport and credential codes.
+ * @see docs/protocol.md#models
+ */
+export async function fetchCatalog(
+  ctx: Ctx,
+  store: CredentialStore,
+  known?: Credentials,
+): Promise<RawModel[]> {
   const q = new URLSearchParams({ client_version: ctx.config.clientVersion })
-  const { res } = await authedGet(ctx, store, `/codex/models?${q}`, 'The models endpoint')
+  const { res } = await authedGet(ctx, store, `/codex/models?${q}`, 'The models endpoint', known)
   return parseCatalog(res)
 }
 
@@ -128,12 +139,16 @@ const iso = (ms: number) => new Date(ms).toISOString()
 /**
  * The catalog for the signed-in account: the cache if younger than 300 s (unless `force`), else
  * one live request; when that fails, the last-known-good cache (`stale: true`), else the bundled
- * fallback. Never empty while signed in.
+ * fallback. Never empty while signed in. A caller holding the store and the credentials (a
+ * sign-in that just wrote them) passes them in `opts`, so neither is opened or read again.
  * @throws SkillError `not_signed_in`, a dead-token code, `state_unsafe`, `lock_timeout`.
  */
-export async function loadCatalog(ctx: Ctx, opts: { force?: boolean } = {}): Promise<Catalog> {
-  const store = await openStore(ctx)
-  const creds = await requireCredentials(store)
+export async function loadCatalog(
+  ctx: Ctx,
+  opts: { force?: boolean; store?: CredentialStore; creds?: Credentials } = {},
+): Promise<Catalog> {
+  const store = opts.store ?? (await openStore(ctx))
+  const creds = await requireCredentials(store, opts.creds)
   const account = creds.account.account_id
   const cached = await readCache(ctx, 'models', account, CachedModels)
   const now = ctx.now()
@@ -147,7 +162,7 @@ export async function loadCatalog(ctx: Ctx, opts: { force?: boolean } = {}): Pro
     }
   }
   try {
-    const models = await fetchCatalog(ctx, store)
+    const models = await fetchCatalog(ctx, store, opts.creds)
     const fetchedAt = ctx.now()
     await writeCache(ctx, 'models', account, models, fetchedAt)
     return { models, source: 'live', fetched_at: iso(fetchedAt), stale: false }

@@ -35,6 +35,6 @@ export async function main(argv: string[], write: Write = toStdout): Promise<num
   catchCrashes(write)
   // Hidden internal command: the detached browser sign-in listener (spawned by start; never in --help).
   if (argv[0] === '__listen')
-    return (await import('../skill/listener.js')).runListener(argv.slice(1))
+    return (await import('../signin/listener.js')).runListener(argv.slice(1))
   return runCli(argv, write, COMMANDS, usage)
 }

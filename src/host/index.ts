@@ -4,6 +4,7 @@
  */
 import type { Ctx } from '../context.js'
 import { toFailure } from '../result.js'
+import type { CredentialStore } from '../store/credentials.js'
 import type { Credentials } from '../store/schemas.js'
 import type { ModelView } from '../backend/models.js'
 import type { HostFileReport } from './host-file.js'
@@ -63,11 +64,18 @@ export async function publish(
   return warnings.length ? { ...report, warnings } : report
 }
 
-/** Called after a sign-in stores credentials: fetch the catalog, register it. Never throws. */
-export async function onSignedIn(ctx: Ctx, _creds: Credentials): Promise<HostReport> {
+/**
+ * Called after a sign-in stored `creds` in `store`: fetch the catalog with them (no second
+ * read), register it. Never throws: failures come back as `warnings`.
+ */
+export async function onSignedIn(
+  ctx: Ctx,
+  creds: Credentials,
+  store?: CredentialStore,
+): Promise<HostReport> {
   try {
     const { loadCatalog, visibleModels } = await import('../backend/models.js')
-    const cat = await loadCatalog(ctx, { force: true })
+    const cat = await loadCatalog(ctx, { force: true, store, creds })
     const report = await publish(ctx, 'signed-in', visibleModels(cat.models))
     return { ...report, models_source: cat.source }
   } catch (err) {

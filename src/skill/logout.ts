@@ -26,7 +26,7 @@ export async function logout(ctx: Ctx) {
   const pending = pendingStore(ctx)
   await pending.locked(async () => {
     const p = await readKeepingCorrupt(() => pending.read(), () => pending.quarantine(), moved_aside)
-    if (p?.method === 'browser') await (await import('./browser.js')).stopListener(p)
+    if (p?.method === 'browser') await (await import('../signin/browser.js')).stopListener(p)
     if (await pending.remove()) removed.push(pending.path)
   })
 

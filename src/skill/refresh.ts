@@ -2,7 +2,7 @@
 import type { Ctx } from '../context.js'
 import { freshCredentials } from '../auth/session.js'
 import { openStore } from '../store/credentials.js'
-import { accountView, tokenExpiry } from './views.js'
+import { accountView, tokenExpiry } from '../signin/views.js'
 
 export async function refresh(ctx: Ctx) {
   const store = await openStore(ctx)

@@ -2,26 +2,25 @@
  * `start`: begins a sign-in and returns what the user needs. Never polls. Idempotent: a live
  * pending login is returned again without a request, unless `force`.
  */
-import { randomBytes } from 'node:crypto'
 import type { Ctx } from '../context.js'
-import { requestUserCode } from '../oauth/device.js'
 import { SkillError } from '../result.js'
+import { startDevice } from '../signin/device.js'
+import { accountView, browserPendingView, devicePendingView } from '../signin/views.js'
 import { openStore } from '../store/credentials.js'
 import { pendingStore, type PendingStore } from '../store/pending.js'
-import type { DevicePending, Pending } from '../store/schemas.js'
-import { accountView, browserPendingView, devicePendingView } from './views.js'
-
-/** Device logins live 15 minutes (the CLI's limit). */
-export const DEVICE_TTL_MS = 15 * 60_000
+import type { Pending } from '../store/schemas.js'
 
 export interface StartOptions {
   force?: boolean
   method?: 'device' | 'browser'
 }
 
-/** Shown to the agent in results; random and unrelated to any upstream identifier. */
-export const newPendingId = () => `pl_${randomBytes(9).toString('base64url')}`
-
+/**
+ * Begins a device (default) or browser sign-in, or returns the live one again.
+ * @throws SkillError `state_corrupt` (a bad pending file without `force`), `state_unsafe`,
+ *   `lock_timeout`, and the device request's upstream and transport codes.
+ * @see docs/protocol.md#device-code-sign-in
+ */
 export async function start(ctx: Ctx, opts: StartOptions = {}) {
   const method = opts.method ?? 'device'
   if (!opts.force) {
@@ -42,12 +41,12 @@ export async function start(ctx: Ctx, opts: StartOptions = {}) {
       return { ...(await view(ctx, existing)), reused: true }
     }
     if (existing?.method === 'browser') {
-      const { stopListener } = await import('./browser.js')
+      const { stopListener } = await import('../signin/browser.js')
       await stopListener(existing)
     }
     const started =
       method === 'browser'
-        ? await (await import('./browser.js')).startBrowser(ctx, pending)
+        ? await (await import('../signin/browser.js')).startBrowser(ctx, pending)
         : await startDevice(ctx, pending)
     return moved_aside ? { ...started, moved_aside } : started
   })
@@ -67,24 +66,4 @@ async function readOrQuarantine(pending: PendingStore, force: boolean) {
 async function view(ctx: Ctx, p: Pending) {
   if (p.method === 'device') return devicePendingView(p, ctx.now())
   return browserPendingView(p)
-}
-
-async function startDevice(ctx: Ctx, pending: PendingStore) {
-  const now = ctx.now()
-  const code = await requestUserCode(ctx.config, now)
-  const p: DevicePending = {
-    schemaVersion: 1,
-    method: 'device',
-    pending_id: newPendingId(),
-    device_auth_id: code.device_auth_id,
-    user_code: code.user_code,
-    verification_url: `${ctx.config.issuer}/codex/device`,
-    interval_s: code.interval_s,
-    created_at: now,
-    expires_at: now + DEVICE_TTL_MS,
-    last_poll_at: null,
-    issuer: ctx.config.issuer,
-  }
-  await pending.write(p)
-  return devicePendingView(p, now)
 }

@@ -7,7 +7,7 @@
 import type { Ctx } from '../context.js'
 import { freshCredentials } from '../auth/session.js'
 import { openStore } from '../store/credentials.js'
-import { iso } from './views.js'
+import { iso } from '../signin/views.js'
 
 export interface TokenOptions {
   /** `json` (default), `raw` (the bare token: pi's `!command`), `openclaw-exec` (exec protocol). */

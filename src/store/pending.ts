@@ -1,4 +1,5 @@
 /** The pending login (device or browser), kept between the short-lived start/poll processes. */
+import { randomBytes } from 'node:crypto'
 import type { Ctx } from '../context.js'
 import { registerSecret } from '../redact.js'
 import { ensureDir, type FixNote } from './fsafe.js'
@@ -7,6 +8,17 @@ import { withLock } from './lock.js'
 import { statePaths } from './paths.js'
 import { Pending } from './schemas.js'
 
+/**
+ * A new pending login's id, shown to the agent in results; random and unrelated to any upstream
+ * identifier. Never throws.
+ */
+export const newPendingId = () => `pl_${randomBytes(9).toString('base64url')}`
+
+/**
+ * The pending login's file (`<state>/pending.json`) and its cross-process lock. `read` throws
+ * SkillError `state_corrupt` | `state_unsafe`; `locked` throws `lock_timeout`; writes throw
+ * `state_unsafe`. Registers the device_auth_id / code verifier it reads for redaction.
+ */
 export const pendingStore = (ctx: Ctx) => {
   const p = statePaths(ctx.config.home)
   const { lockStaleMs: staleMs, lockWaitMs: waitMs } = ctx.config

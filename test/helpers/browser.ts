@@ -48,7 +48,7 @@ export function readPendingFile(home: string): Record<string, any> | undefined {
   }
 }
 
-/** Running and not a zombie (see src/skill/pid.ts). */
+/** Running and not a zombie (see src/proc.ts). */
 export const alive = processAlive
 
 /** Polls `cond` every 20 ms until true; returns the milliseconds it took, or throws after `ms`. */

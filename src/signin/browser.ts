@@ -1,6 +1,6 @@
 /**
  * Browser sign-in (protocol.md §3): PKCE + a loopback callback, in script mode. `start` writes
- * the pending login and spawns a detached listener (src/skill/listener.ts) that lives until the
+ * the pending login and spawns a detached listener (src/signin/listener.ts) that lives until the
  * deadline; `poll` only reads what the listener wrote and makes no request.
  */
 import { spawn } from 'node:child_process'
@@ -12,9 +12,8 @@ import { authorizeUrl, redirectUri } from '../oauth/authorize.js'
 import { newPkce, newState } from '../oauth/pkce.js'
 import { ERROR_CODES, SkillError, type ErrorCode } from '../result.js'
 import { openStore } from '../store/credentials.js'
-import type { PendingStore } from '../store/pending.js'
+import { newPendingId, type PendingStore } from '../store/pending.js'
 import type { BrowserPending } from '../store/schemas.js'
-import { newPendingId } from './start.js'
 import { accountView, browserPendingView, listenerAlive, RELOAD_MESSAGE } from './views.js'
 
 /** How long `start` waits for the listener to say which port it bound. */
@@ -22,6 +21,12 @@ const HANDSHAKE_MS = 10_000
 /** The hidden CLI command that runs the listener (routed in src/cli/main.ts, never in --help). */
 export const LISTEN_COMMAND = '__listen'
 
+/**
+ * Spawns the detached listener, then writes the browser pending login (call under the pending
+ * lock). With no listener, the result says to use the paste fallback.
+ * @throws SkillError `state_unsafe`.
+ * @see docs/protocol.md#browser-sign-in
+ */
 export async function startBrowser(
   ctx: Ctx,
   pending: PendingStore,
@@ -57,6 +62,12 @@ export async function startBrowser(
   return browserPendingView(p)
 }
 
+/**
+ * What a browser login looks like now: the listener's outcome if it recorded one, else still
+ * pending (no request is made).
+ * @throws SkillError `device_code_expired`, the recorded failure's code (`listener_failed` when
+ *   unknown), `not_signed_in`, `state_unsafe`.
+ */
 export async function pollBrowser(
   ctx: Ctx,
   p: BrowserPending,
@@ -78,7 +89,11 @@ export async function pollBrowser(
   }
 }
 
-/** Turns the listener's recorded outcome into the result (and clears the pending login). */
+/**
+ * Turns the listener's recorded outcome into the result (and clears the pending login).
+ * @throws SkillError the recorded failure's code (`listener_failed` when unknown),
+ *   `not_signed_in` (connected, but nothing is stored now), `state_corrupt`, `state_unsafe`.
+ */
 export async function settleOutcome(ctx: Ctx, p: BrowserPending, pending: PendingStore) {
   const o = p.outcome!
   await pending.remove()
@@ -106,6 +121,7 @@ export async function settleOutcome(ctx: Ctx, p: BrowserPending, pending: Pendin
 /**
  * Stops the listener of `p`, only after it proves it is ours (same PID and pending_id at
  * /__whoami): a PID alone may have been reused by an unrelated process. Waits until it is gone.
+ * Never throws: false when nothing was stopped.
  */
 export async function stopListener(p: BrowserPending): Promise<boolean> {
   if (!p.listener || !listenerAlive(p)) return false
@@ -126,7 +142,6 @@ export async function stopListener(p: BrowserPending): Promise<boolean> {
   return !listenerAlive(p)
 }
 
-/** Node flags worth passing on (the tsx loader); debugger flags would fight over a port. */
 /**
  * Spawns the detached listener and waits for its one line (`{"port":N}` or `{"port":null}`).
  * The listener gets only the pending_id and deadline on its command line (no secret); it reads

@@ -1,6 +1,6 @@
 /**
  * The detached callback listener of a browser sign-in (`<entry> __listen <pending_id>
- * <expires_at>`, spawned by src/skill/browser.ts). It binds 127.0.0.1 on the first free
+ * <expires_at>`, spawned by src/signin/browser.ts). It binds 127.0.0.1 on the first free
  * configured port (1455, then 1457), prints one line `{"port":N}` (or `{"port":null}`) for its
  * parent, then serves:
  *   GET /auth/callback  state check, code exchange, tokens into the locked store, outcome into
@@ -11,12 +11,11 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { createContext, type Ctx } from '../context.js'
-import { onSignedIn } from '../host/index.js'
 import { toFailure } from '../result.js'
-import { openStore } from '../store/credentials.js'
 import { pendingStore } from '../store/pending.js'
 import { judge, paramsFrom, redeem } from './callback.js'
 import { failurePage, PAGE_HEADERS, successPage } from './callback-page.js'
+import { finishSignIn } from './finish.js'
 
 interface Answer {
   status: number
@@ -68,10 +67,7 @@ async function handleCallback(
     }
     try {
       const creds = await redeem(ctx, p, v.code)
-      const store = await openStore(ctx)
-      await store.locked(() => store.write(creds))
-      const host = await onSignedIn(ctx, creds)
-      await pending.write({ ...p, outcome: { status: 'connected', host: { ...host } } })
+      await finishSignIn(ctx, creds, pending, p)
       return { status: 200, body: successPage(), done: true }
     } catch (err) {
       const f = toFailure(err)
@@ -96,7 +92,11 @@ function listenOn(server: Server, port: number): Promise<boolean> {
   })
 }
 
-/** Entry of the hidden `__listen` command. Resolves with the exit status. */
+/**
+ * Entry of the hidden `__listen` command. Resolves with the exit status (2: bad arguments,
+ * 1: no port could be bound, 0: done). Never throws; failures go into the pending login.
+ * @see docs/protocol.md#browser-sign-in
+ */
 export async function runListener(args: string[]): Promise<number> {
   const [pendingId, deadline] = args
   if (!pendingId || !/^pl_[A-Za-z0-9_-]{1,64}$/.test(pendingId) || !/^\d+$/.test(deadline ?? ''))

@@ -4,11 +4,11 @@
  * is given, in which case it makes one authenticated `usage` call to prove the token works.
  */
 import type { Ctx } from '../context.js'
-import { toFailure } from '../result.js'
-import { openStore } from '../store/credentials.js'
+import { CHECKS } from '../doctor/checks.js'
+import type { Finding } from '../doctor/finding.js'
+import { onlineCheck } from '../doctor/online.js'
+import { takeSnapshot } from '../doctor/snapshot.js'
 import { statePaths } from '../store/paths.js'
-import { CHECKS, type Finding } from './doctor-checks.js'
-import { takeSnapshot } from './doctor-snapshot.js'
 
 export interface DoctorOptions {
   online?: boolean
@@ -21,35 +21,10 @@ function credentialsPath(ctx: Ctx): string {
 }
 
 /**
- * One authenticated usage call, the cheapest request that proves the token works end to end.
- * Nothing is cached; a refresh happens only if the token was due (and is reported).
+ * Runs every offline check (and the online one with `online`) and reports the worst severity.
+ * Never fails on what it finds: problems are findings. @throws nothing of its own (an
+ * unexpected I/O error surfaces as `internal_error`).
  */
-async function onlineCheck(ctx: Ctx): Promise<Finding> {
-  try {
-    const { authedGet } = await import('../backend/get.js')
-    const { parseUsage } = await import('../backend/usage.js')
-    const store = await openStore(ctx)
-    const { res, refreshes } = await authedGet(ctx, store, '/wham/usage', 'The usage endpoint')
-    const view = parseUsage(res, ctx.now())
-    const plan = view.plan ? ` (plan ${view.plan})` : ''
-    const refreshed = refreshes ? '; the access token was refreshed first' : ''
-    return {
-      id: 'online',
-      severity: 'info',
-      message: `An authenticated usage call succeeded${plan}${refreshed}: the sign-in works end to end`,
-      fix: null,
-    }
-  } catch (err) {
-    const f = toFailure(err)
-    return {
-      id: 'online',
-      severity: 'error',
-      message: `The authenticated usage call failed: ${f.code}: ${f.error}`,
-      fix: f.hint,
-    }
-  }
-}
-
 export async function doctor(ctx: Ctx, opts: DoctorOptions = {}) {
   const snapshot = await takeSnapshot(ctx, credentialsPath(ctx))
   const findings: Finding[] = []

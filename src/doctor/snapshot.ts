@@ -7,6 +7,7 @@ import { constants } from 'node:fs'
 import { lstat, open, readdir } from 'node:fs/promises'
 import { basename, join } from 'node:path'
 import type { Ctx } from '../context.js'
+import { registryPaths } from '../host/registry.js'
 import { readGatewayRecord } from '../store/gateway-record.js'
 import { isTempOf, readJson } from '../store/json-file.js'
 import { statePaths } from '../store/paths.js'
@@ -23,6 +24,7 @@ export interface Entry {
   text?: string
 }
 
+/** Everything the checks look at, gathered once. */
 export interface Snapshot {
   ctx: Ctx
   now: number
@@ -75,14 +77,14 @@ export async function inspect(path: string, read = true): Promise<Entry> {
   return entry
 }
 
-/** Gathers everything the checks need. Reads only. */
+/** Gathers everything the checks need. Reads only; never throws. */
 export async function takeSnapshot(ctx: Ctx, credentialsPath: string): Promise<Snapshot> {
   const p = statePaths(ctx.config.home)
   const home = await inspect(p.home, false)
   const names = home.kind === 'dir' ? await readdir(p.home).catch(() => [] as string[]) : []
   const stateFiles = [basename(p.credentials), basename(p.pending)]
   const lockPaths = [`${p.credentialsLock}.lock`, `${p.pendingLock}.lock`, `${p.cacheLock}.lock`]
-  const registryDir = ctx.config.registryDir
+  const registry = registryPaths(ctx)
   return {
     ctx,
     now: ctx.now(),
@@ -95,8 +97,8 @@ export async function takeSnapshot(ctx: Ctx, credentialsPath: string): Promise<S
     tempFiles: names
       .filter((n) => stateFiles.some((f) => isTempOf(f, n)))
       .map((n) => join(p.home, n)),
-    registry: await inspect(join(registryDir, 'providers', 'openai-codex.json')),
-    marker: await inspect(join(registryDir, 'models-changed')),
+    registry: await inspect(registry.provider),
+    marker: await inspect(registry.marker),
     gateway: await gatewayRecord(ctx),
   }
 }

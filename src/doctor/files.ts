@@ -3,19 +3,18 @@
  * content and schema version, locks, temp files. Pure functions of the {@link Snapshot}.
  */
 import { basename } from 'node:path'
-import { SkillError } from '../result.js'
-import { credentialsOf, parseCodexAuth } from '../store/codex-auth.js'
 import { SCHEMA_VERSION } from '../store/json-file.js'
-import { Credentials, Pending } from '../store/schemas.js'
-import type { Check, Finding } from './doctor-checks.js'
-import type { Entry, Snapshot } from './doctor-snapshot.js'
+import type { Check, Finding } from './finding.js'
+import { ago } from './finding.js'
+import { readCredentials, readPending } from './parse.js'
+import type { Entry, Snapshot } from './snapshot.js'
 
 const octal = (mode: number) => mode.toString(8).padStart(4, '0')
-export const ago = (ms: number) => `${Math.round(ms / 1000)} s`
 
 const foreign = (s: Snapshot, e: Entry) =>
   s.uid !== undefined && e.uid !== undefined && e.uid !== s.uid
 
+/** The state directory: present, a real directory, ours, 0700. Never throws. */
 export const stateDir: Check = (s) => {
   const { home } = s
   if (home.kind === 'missing') {
@@ -50,6 +49,7 @@ export const stateDir: Check = (s) => {
   return []
 }
 
+/** Each state file: a regular file (no symlink), ours, 0600. Never throws. */
 export const fileModes: Check = (s) =>
   Object.values(s.files).flatMap((f): Finding[] => {
     const name = basename(f.path)
@@ -78,51 +78,7 @@ export const fileModes: Check = (s) =>
     return unsafe(f.kind === 'symlink' ? 'is a symbolic link' : 'is not a regular file')
   })
 
-/** Parses a state file's text: the value, or why it cannot be used. */
-function parseState<T>(
-  e: Entry,
-  schema: { safeParse(v: unknown): { success: boolean; data?: T } },
-) {
-  if (e.text === undefined) return { value: undefined }
-  if (e.text.trim() === '') return { problem: 'is empty' }
-  let data: unknown
-  try {
-    data = JSON.parse(e.text)
-  } catch {
-    return { problem: 'is not valid JSON (truncated or edited?)' }
-  }
-  const version = (data as { schemaVersion?: unknown } | null)?.schemaVersion
-  if (typeof version === 'number' && version > SCHEMA_VERSION) return { newer: version }
-  const parsed = schema.safeParse(data)
-  return parsed.success
-    ? { value: parsed.data as T, version }
-    : { problem: 'does not have the expected shape' }
-}
-
-type Parsed<T> =
-  { value: T | undefined; version?: unknown } | { problem: string } | { newer: number }
-
-/** The Codex CLI's auth.json (CHATGPT_CODEX_STORE=codex) has its own shape and no schemaVersion. */
-function parseCodex(e: Entry): Parsed<Credentials> {
-  if (e.text === undefined) return { value: undefined }
-  try {
-    return { value: credentialsOf(e.path, parseCodexAuth(e.path, e.text)), version: undefined }
-  } catch (err) {
-    const apiKey = err instanceof SkillError && err.code === 'codex_api_key_mode'
-    return {
-      problem: apiKey
-        ? 'holds an API key or other non-ChatGPT credentials, which this tool leaves alone'
-        : 'is not a Codex CLI auth.json this tool can read',
-    }
-  }
-}
-
-export const readCredentials = (s: Snapshot): Parsed<Credentials> =>
-  s.ctx.config.store === 'codex'
-    ? parseCodex(s.files.credentials)
-    : parseState<Credentials>(s.files.credentials, Credentials)
-export const readPending = (s: Snapshot) => parseState<Pending>(s.files.pending, Pending)
-
+/** Each state file's content: valid JSON of the expected shape and a known schema version. Never throws. */
 export const schema: Check = (s) =>
   (
     [
@@ -162,6 +118,7 @@ export const schema: Check = (s) =>
     ]
   })
 
+/** Lock directories left behind, stale after the configured lock stale time. Never throws. */
 export const locks: Check = (s) =>
   s.locks.map((l): Finding => {
     const age = s.now - (l.mtimeMs ?? s.now)
@@ -181,6 +138,7 @@ export const locks: Check = (s) =>
         }
   })
 
+/** Leftover temp files of interrupted atomic writes. Never throws. */
 export const tempFiles: Check = (s) =>
   s.tempFiles.length === 0
     ? []

@@ -9,7 +9,7 @@ import * as z from '../zod.js'
 import type { Ctx } from '../context.js'
 import { ensureDir } from '../store/fsafe.js'
 import { readJson, writeJson } from '../store/json-file.js'
-import { withLock } from '../store/lock.js'
+import { lockOptions, withLock } from '../store/lock.js'
 import { statePaths } from '../store/paths.js'
 
 /** What a cache file holds around its payload. */
@@ -67,8 +67,7 @@ export async function writeCache(
   const p = statePaths(ctx.config.home)
   await ensureDir(p.home)
   await ensureDir(p.cacheDir)
-  const { lockStaleMs: staleMs, lockWaitMs: waitMs } = ctx.config
-  await withLock(p.cacheLock, { staleMs, waitMs }, async () => {
+  await withLock(p.cacheLock, lockOptions(ctx.config), async () => {
     await writeJson(
       cachePath(ctx, kind, accountId),
       {

@@ -6,7 +6,7 @@ import { registerSecret } from '../redact.js'
 import { SkillError } from '../result.js'
 import { ensureDir } from '../store/fsafe.js'
 import { readJson, writeJson } from '../store/json-file.js'
-import { withLock } from '../store/lock.js'
+import { lockOptions, withLock } from '../store/lock.js'
 import * as z from '../zod.js'
 
 export const keyPath = (ctx: Ctx) => join(ctx.config.home, 'gateway-key.json')
@@ -35,8 +35,7 @@ export async function loadOrCreateKey(ctx: Ctx): Promise<string> {
   }
   let key = await read()
   if (!key) {
-    const { lockStaleMs: staleMs, lockWaitMs: waitMs } = ctx.config
-    key = await withLock(join(ctx.config.home, 'gateway-key'), { staleMs, waitMs }, async () => {
+    key = await withLock(join(ctx.config.home, 'gateway-key'), lockOptions(ctx.config), async () => {
       const again = await read()
       if (again) return again
       const fresh = randomBytes(32).toString('hex')

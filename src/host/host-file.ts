@@ -7,7 +7,7 @@ import { copyFile, chmod, mkdir, readFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import type { Ctx } from '../context.js'
 import { writeJson } from '../store/json-file.js'
-import { withLock } from '../store/lock.js'
+import { lockOptions, withLock } from '../store/lock.js'
 import { ensureDir } from '../store/fsafe.js'
 
 export type Json = Record<string, unknown>
@@ -47,8 +47,7 @@ export async function updateHostFile(
 ): Promise<HostFileReport> {
   // One lock in our own state dir: no stray lock directories in the host's config directory.
   await ensureDir(ctx.config.home)
-  const { lockStaleMs: staleMs, lockWaitMs: waitMs } = ctx.config
-  return withLock(join(ctx.config.home, 'hosts'), { staleMs, waitMs }, async () => {
+  return withLock(join(ctx.config.home, 'hosts'), lockOptions(ctx.config), async () => {
     let text: string | undefined
     try {
       text = await readFile(path, 'utf8')

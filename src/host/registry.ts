@@ -10,7 +10,7 @@ import type { Ctx } from '../context.js'
 import type { ModelView } from '../backend/models.js'
 import { SkillError } from '../result.js'
 import { readJson, writeJson } from '../store/json-file.js'
-import { withLock } from '../store/lock.js'
+import { lockOptions, withLock } from '../store/lock.js'
 import { credentialCommand, credentialEnv } from './credential.js'
 import { recordedGateway } from '../store/gateway-record.js'
 
@@ -191,8 +191,7 @@ export async function writeRegistry(
     return { ...base, changed: false, version: seen.marker.version }
   }
   await prepareDir(join(p.dir, 'providers'))
-  const { lockStaleMs: staleMs, lockWaitMs: waitMs } = ctx.config
-  return withLock(p.lock, { staleMs, waitMs }, async () => {
+  return withLock(p.lock, lockOptions(ctx.config), async () => {
     const { doc: old, marker } = await current(ctx)
     const same = sameDoc(old, doc)
     if (same && marker) return { ...base, changed: false, version: marker.version }

@@ -30,7 +30,7 @@ import * as z from '../zod.js'
 import type { Ctx } from '../context.js'
 import { SkillError } from '../result.js'
 import { credentialsOf, foreignModeError, mergeCodexAuth, parseCodexAuth } from './codex-auth.js'
-import { registerCredentials, setCodexStoreFactory, type CredentialStore } from './credentials.js'
+import { registerCredentials, type CredentialStore } from './credential-store.js'
 import { flockExclusive } from './flock.js'
 import { ensureDir, readPrivate, type FixNote } from './fsafe.js'
 import { moveAside, readJson, removeFile, writeJson } from './json-file.js'
@@ -142,4 +142,3 @@ export function codexStore(ctx: Ctx): CredentialStore {
   }
 }
 
-setCodexStoreFactory(codexStore)

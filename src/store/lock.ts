@@ -3,12 +3,23 @@
  * while held (mtime updates) and treats one older than `staleMs` as abandoned, so a holder
  * killed with SIGKILL blocks others for at most `staleMs`. Waiting is bounded by `waitMs`.
  */
+import type { Config } from '../config.js'
 import { SkillError } from '../result.js'
 
+/** How long a lock lives without refresh (`staleMs`) and how long a caller waits (`waitMs`). */
 export interface LockOptions {
   staleMs: number
   waitMs: number
 }
+
+/**
+ * The state locks' options from the config (`CHATGPT_CODEX_LOCK_STALE_MS`,
+ * `CHATGPT_CODEX_LOCK_WAIT_MS`): the one place they are unpacked. Never throws.
+ */
+export const lockOptions = (config: Pick<Config, 'lockStaleMs' | 'lockWaitMs'>): LockOptions => ({
+  staleMs: config.lockStaleMs,
+  waitMs: config.lockWaitMs,
+})
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 

@@ -4,7 +4,7 @@ import type { Ctx } from '../context.js'
 import { registerSecret } from '../redact.js'
 import { ensureDir, type FixNote } from './fsafe.js'
 import { readJson, removeFile, writeJson, moveAside } from './json-file.js'
-import { withLock } from './lock.js'
+import { lockOptions, withLock } from './lock.js'
 import { statePaths } from './paths.js'
 import { Pending } from './schemas.js'
 
@@ -21,7 +21,6 @@ export const newPendingId = () => `pl_${randomBytes(9).toString('base64url')}`
  */
 export const pendingStore = (ctx: Ctx) => {
   const p = statePaths(ctx.config.home)
-  const { lockStaleMs: staleMs, lockWaitMs: waitMs } = ctx.config
   return {
     path: p.pending,
     async read(fixes?: FixNote[]): Promise<Pending | undefined> {
@@ -33,7 +32,7 @@ export const pendingStore = (ctx: Ctx) => {
     },
     async locked<T>(fn: () => Promise<T>): Promise<T> {
       await ensureDir(p.home)
-      return withLock(p.pendingLock, { staleMs, waitMs }, fn)
+      return withLock(p.pendingLock, lockOptions(ctx.config), fn)
     },
     write: async (pending: Pending) => {
       await writeJson(p.pending, pending, { locked: true })

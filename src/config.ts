@@ -49,7 +49,11 @@ export interface Config {
 
 const LOOPBACK = /^(127(?:\.\d{1,3}){3}|\[::1\]|localhost)$/i
 
-/** Accepts https anywhere, http only to a loopback host. */
+/**
+ * Accepts https anywhere, http only to a loopback host.
+ * @throws SkillError `invalid_config` (not a URL, http: to a non-loopback host, or credentials,
+ * a query or a fragment in it).
+ */
 export function checkServiceUrl(name: string, raw: string): string {
   let url: URL
   try {

@@ -20,6 +20,7 @@ let oneShot = false
  * such call (start: ~400 -> ~230 ms). So these processes keep the baseline tier only (V8's
  * `--liftoff-only`, set just before undici loads: loading node:v8 costs ~3 ms, which `status`
  * should not pay). The gateway, and any host that imports the exports, keep V8's defaults.
+ * Never throws.
  */
 export function oneShotProcess(): void {
   oneShot = true
@@ -115,7 +116,10 @@ export async function send(req: HttpRequest): Promise<HttpResponse> {
   }
 }
 
-/** Sends a request and hands back the body as a stream (the timeout covers only the headers). */
+/**
+ * Sends a request and hands back the body as a stream (the timeout covers only the headers).
+ * @throws SkillError `timeout`, `network_error`.
+ */
 export async function open(req: HttpRequest): Promise<HttpStream> {
   const { headers, body } = prepare(req)
   const dispatcher = await client()
@@ -150,6 +154,7 @@ function transportError(err: unknown, req: HttpRequest, timedOut: boolean): Skil
 /**
  * Seconds to wait from a `Retry-After` header, which may be delta-seconds or an HTTP date.
  * Returns undefined when absent or unparseable.
+ * Never throws. @see docs/protocol.md#82-rate-limit-response-headers
  */
 export function retryAfterSeconds(value: string | undefined, now: number): number | undefined {
   if (!value) return undefined
@@ -162,6 +167,7 @@ export function retryAfterSeconds(value: string | undefined, now: number): numbe
  * Maps a non-2xx status that the caller has no special meaning for: 429 -> `rate_limited`
  * (with `retry_after_s`), 5xx -> `upstream_error` (retryable), anything else ->
  * `upstream_error` (not retryable).
+ * Never throws; returns `rate_limited` or `upstream_error`.
  */
 export function statusError(res: HttpResponse, what: string, now: number): SkillError {
   if (res.status === 429) {

@@ -20,7 +20,10 @@ const pieces = new Set<string>()
  */
 const unsplit: string[] = []
 
-/** Remember a secret so any later message that embeds it (or a 16+ char piece of it) is scrubbed. */
+/**
+ * Remember a secret so any later message that embeds it (or a 16+ char piece of it) is scrubbed.
+ * Never throws.
+ */
 export function registerSecret(value: string | undefined | null): void {
   if (!value || value.length < 8 || known.has(value)) return
   known.add(value)
@@ -70,7 +73,10 @@ const PATTERNS: RegExp[] = [
   /\b(?=[A-Za-z0-9_-]*\d)(?=[A-Za-z0-9_-]*[a-z])(?=[A-Za-z0-9_-]*[A-Z])[A-Za-z0-9_-]{40,}\b/g,
 ]
 
-/** Scrubs a string of anything secret-shaped or known. Idempotent and cheap on clean text. */
+/**
+ * Scrubs a string of anything secret-shaped or known. Idempotent and cheap on clean text.
+ * Never throws.
+ */
 export function redact(text: string): string {
   let out = text
   for (const secret of known) {
@@ -89,7 +95,10 @@ export function redact(text: string): string {
   return out
 }
 
-/** Redacts every string inside a JSON-like value (used for log lines and results). */
+/**
+ * Redacts every string inside a JSON-like value (used for log lines and results).
+ * Never throws.
+ */
 export function redactDeep<T>(value: T): T {
   if (typeof value === 'string') return redact(value) as T
   if (Array.isArray(value)) return value.map(redactDeep) as T

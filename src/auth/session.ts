@@ -14,7 +14,11 @@ export const REFRESH_WINDOW_MS = 5 * 60_000
 /** Without a readable `exp`, refresh when the last one is older than 8 days (§4.3). */
 const FALLBACK_MAX_AGE_MS = 8 * 24 * 3600_000
 
-/** Builds stored credentials from a fresh token set. */
+/**
+ * Builds stored credentials from a fresh token set.
+ * @throws SkillError `invalid_response` (an id token without a chatgpt_account_id claim).
+ * @see docs/protocol.md#5-jwt-claims-the-cli-reads
+ */
 export function credentialsFrom(tokens: TokenSet, issuer: string, now: number): Credentials {
   const id = readClaims(tokens.id_token)
   const access = readClaims(tokens.access_token)
@@ -34,7 +38,11 @@ export function credentialsFrom(tokens: TokenSet, issuer: string, now: number): 
   }
 }
 
-/** Merges a refresh response into stored credentials; missing fields keep their old values. */
+/**
+ * Merges a refresh response into stored credentials; missing fields keep their old values.
+ * @throws SkillError `account_mismatch` (the new tokens name another account; nothing is stored).
+ * @see docs/protocol.md#42-response
+ */
 export function applyRefresh(old: Credentials, r: Refreshed, now: number): Credentials {
   const next = credentialsFrom(
     {
@@ -55,7 +63,10 @@ export function applyRefresh(old: Credentials, r: Refreshed, now: number): Crede
   return r.id_token ? next : { ...next, account: old.account }
 }
 
-/** True when the access token is good for at least `windowMs` more. */
+/**
+ * True when the access token is good for at least `windowMs` more.
+ * Never throws. @see docs/protocol.md#43-when-the-cli-refreshes
+ */
 export function isFresh(c: Credentials, now: number, windowMs = REFRESH_WINDOW_MS): boolean {
   if (c.access_expires_at !== null) return c.access_expires_at - now > windowMs
   return now - c.last_refresh < FALLBACK_MAX_AGE_MS

@@ -7,7 +7,7 @@ import { freshCredentials } from '../auth/session.js'
 import type { CredentialStore } from '../store/credentials.js'
 import type { Credentials } from '../store/schemas.js'
 
-/** Headers every backend call carries. Never throws. @see docs/protocol.md#backend-requests */
+/** Headers every backend call carries. Never throws. @see docs/protocol.md#92-http-post-headers */
 export function backendHeaders(ctx: Ctx, creds: Credentials): Record<string, string> {
   const { originator, clientVersion } = ctx.config
   return {

@@ -27,7 +27,10 @@ export interface Cached<T> {
   fetched_at: number
 }
 
-/** `<cache dir>/<kind>-<hash of the account id>.json`: one file per account and kind. */
+/**
+ * `<cache dir>/<kind>-<hash of the account id>.json`: one file per account and kind.
+ * Never throws.
+ */
 export function cachePath(ctx: Ctx, kind: string, accountId: string): string {
   const tag = createHash('sha256').update(accountId).digest('hex').slice(0, 16)
   return join(statePaths(ctx.config.home).cacheDir, `${kind}-${tag}.json`)
@@ -36,6 +39,7 @@ export function cachePath(ctx: Ctx, kind: string, accountId: string): string {
 /**
  * Reads a cache entry of this account and client version, whatever its age (callers decide
  * what is fresh). Returns undefined when absent, unreadable, for another account or version.
+ * Never throws: an unreadable or foreign cache is a miss.
  */
 export async function readCache<S extends z.ZodMiniType>(
   ctx: Ctx,
@@ -56,7 +60,10 @@ export async function readCache<S extends z.ZodMiniType>(
   return data.success ? { data: data.data, fetched_at: env.fetched_at } : undefined
 }
 
-/** Writes a cache entry under the cache lock (0600, atomic, dir 0700). */
+/**
+ * Writes a cache entry under the cache lock (0600, atomic, dir 0700).
+ * @throws SkillError `state_unsafe`, `lock_timeout`.
+ */
 export async function writeCache(
   ctx: Ctx,
   kind: string,

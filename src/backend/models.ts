@@ -63,7 +63,10 @@ export interface ModelView {
 const byPriority = (a: RawModel, b: RawModel) =>
   a.priority - b.priority || a.slug.localeCompare(b.slug)
 
-/** Maps one raw entry to the public view (`openai-codex/<slug>`). */
+/**
+ * Maps one raw entry to the public view (`openai-codex/<slug>`).
+ * Never throws.
+ */
 export function toModelView(m: RawModel): ModelView {
   return {
     id: `openai-codex/${m.slug}`,
@@ -76,7 +79,10 @@ export function toModelView(m: RawModel): ModelView {
   }
 }
 
-/** The models a picker offers: `visibility == "list"`, sorted by priority (§7.3). */
+/**
+ * The models a picker offers: `visibility == "list"`, sorted by priority (§7.3).
+ * Never throws.
+ */
 export function visibleModels(models: RawModel[]): ModelView[] {
   return models
     .filter((m) => m.visibility === 'list')
@@ -84,7 +90,11 @@ export function visibleModels(models: RawModel[]): ModelView[] {
     .map(toModelView)
 }
 
-/** Parses a models response; entries that do not parse are dropped, not fatal. */
+/**
+ * Parses a models response; entries that do not parse are dropped, not fatal.
+ * @throws SkillError `invalid_response`.
+ * @see docs/protocol.md#72-response
+ */
 export function parseCatalog(res: HttpResponse): RawModel[] {
   const body = parseJson(res, CatalogBody, 'The models endpoint')
   const models = body.models.flatMap((m) => {
@@ -105,7 +115,7 @@ export function parseCatalog(res: HttpResponse): RawModel[] {
  * when in hand.
  * @throws SkillError `invalid_response`, `upstream_rejected`, `upstream_error`, `rate_limited`,
  *   transport and credential codes.
- * @see docs/protocol.md#models
+ * @see docs/protocol.md#7-models-list-endpoint
  */
 export async function fetchCatalog(
   ctx: Ctx,
@@ -117,7 +127,10 @@ export async function fetchCatalog(
   return parseCatalog(res)
 }
 
-/** The catalog bundled in `fixtures/` (loaded lazily; a bundler inlines it). */
+/**
+ * The catalog bundled in `fixtures/` (loaded lazily; a bundler inlines it).
+ * Never throws.
+ */
 export async function fallbackCatalog(): Promise<{ models: RawModel[]; as_of: string }> {
   const mod = await import('../../fixtures/models-fallback.json', { with: { type: 'json' } })
   const raw = mod.default as { as_of: string; models: unknown[] }

@@ -72,7 +72,10 @@ export const UsageView = z.object({
 })
 export type UsageView = z.infer<typeof UsageView>
 
-/** "5h", "weekly", "1d", "30m": the window's length, which is what people call it. */
+/**
+ * "5h", "weekly", "1d", "30m": the window's length, which is what people call it.
+ * Never throws.
+ */
 export function windowLabel(minutes: number | null): string {
   if (minutes === null) return 'unknown-length'
   if (minutes === 7 * 1440) return 'weekly'
@@ -106,7 +109,11 @@ function windows(rl: RawLimit, now: number): z.infer<typeof UsageWindow>[] {
   })
 }
 
-/** Parses and normalises a usage response. */
+/**
+ * Parses and normalises a usage response.
+ * @throws SkillError `invalid_response`.
+ * @see docs/protocol.md#81-usage-endpoint
+ */
 export function parseUsage(res: HttpResponse, now: number): UsageView {
   const b = parseJson(res, UsageBody, 'The usage endpoint')
   return {

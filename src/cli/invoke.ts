@@ -7,6 +7,11 @@ import { COMMANDS } from './commands.js'
 import { checkOptions } from './parse.js'
 import { execute } from './run.js'
 
+/**
+ * Runs the exported function `fn` with `opts` (checked against its flag schema unless
+ * `validated`) and settles it into a result; never throws. A failure carries the operation's
+ * code, or `invalid_argument` for options that do not fit the schema.
+ */
 export function invoke(
   fn: string,
   opts: unknown,

@@ -30,6 +30,7 @@ const toStdout: Write = (text) => void process.stdout.write(text)
  * Runs the CLI for `argv` (without node and script) and returns the exit status. `write` is
  * injected: the bundled entry writes straight to fd 1, since setting up `process.stdout` costs
  * a cold process several ms.
+ * Never throws: every failure is printed as a result and mapped to the exit status.
  */
 export async function main(argv: string[], write: Write = toStdout): Promise<number> {
   catchCrashes(write)

@@ -16,10 +16,16 @@ export interface Parsed {
 const usage = (message: string) => new SkillError('invalid_argument', message)
 const MAX_ARG = 8192
 
-/** Kebab-case CLI flag -> the snake_case option the operation takes (`pending-id` -> `pending_id`). */
+/**
+ * Kebab-case CLI flag -> the snake_case option the operation takes (`pending-id` -> `pending_id`).
+ * Never throws.
+ */
 export const optionName = (flag: string) => flag.replace(/-/g, '_')
 
-/** Parses `argv` against `commands` (the full table, or the fast entry's hot subset). */
+/**
+ * Parses `argv` against `commands` (the full table, or the fast entry's hot subset).
+ * @throws SkillError `invalid_argument` (unknown function or flag, a bad value).
+ */
 export function parseArgs(argv: string[], commands: Record<string, Command>): Parsed {
   const out: Parsed = { fn: '', opts: {}, pretty: false, help: false }
   const words = [...argv]
@@ -78,7 +84,10 @@ export function parseArgs(argv: string[], commands: Record<string, Command>): Pa
   return out
 }
 
-/** A switch is a flag whose schema accepts `true`: it is given without a value. */
+/**
+ * A switch is a flag whose schema accepts `true`: it is given without a value.
+ * Never throws.
+ */
 export const isSwitchFlag = (schema: z.ZodMiniType) => schema.safeParse(true).success
 
 function splitInline(s: string): [string, string | undefined] {
@@ -92,7 +101,10 @@ function printable(s: string): string {
   return JSON.stringify(cut).slice(1, -1)
 }
 
-/** Validates options given to an exported function (the programmatic boundary). */
+/**
+ * Validates options given to an exported function (the programmatic boundary).
+ * @throws SkillError `invalid_argument`.
+ */
 export function checkOptions(fn: string, command: Command, opts: unknown): Record<string, unknown> {
   if (opts === undefined || opts === null) return {}
   if (typeof opts !== 'object' || Array.isArray(opts)) throw usage(`${fn} takes an options object`)

@@ -22,7 +22,10 @@ export async function execute(
   return (await op(ctx, options)) as Record<string, unknown>
 }
 
-/** Anything that escapes still ends as one JSON line on stdout, never a stack trace. */
+/**
+ * Anything that escapes still ends as one JSON line on stdout, never a stack trace.
+ * Never throws: a crash becomes an `internal_error` result.
+ */
 export function catchCrashes(write: Write): void {
   const crash = (err: unknown) => {
     write(`${JSON.stringify(toFailure(err))}\n`)
@@ -35,6 +38,7 @@ export function catchCrashes(write: Write): void {
 /**
  * Runs `argv` (without node and script) against `commands` and returns the exit status.
  * `usage` gives the --help text.
+ * Never throws: failures are results (`invalid_argument` for bad argv, else the operation's codes).
  */
 export async function runCli(
   argv: string[],

@@ -7,6 +7,7 @@ import { writeSync } from 'node:fs'
  * stdout without `process.stdout`: creating that stream loads net/stream internals (several
  * ms of a cold start). fd 1 is still blocking here because nothing set up the stream; if a
  * write fails anyway (EAGAIN on a non-blocking pipe), the rest goes through the stream.
+ * Never throws.
  */
 export function toFd1(text: string): void {
   const buf = Buffer.from(text)
@@ -25,6 +26,7 @@ export function toFd1(text: string): void {
  * heap (~3 ms of every cold run). Checked from the next macrotask: inside the microtasks of an
  * fs callback (a lock release) that request still counts as active. A foreground `serve` keeps
  * its listening socket, so it is left to run.
+ * Never throws.
  */
 export function finish(code: number): void {
   process.exitCode = code

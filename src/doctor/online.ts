@@ -8,7 +8,7 @@ import type { Finding } from './finding.js'
  * One authenticated usage call, the cheapest request that proves the token works end to end.
  * Nothing is cached; a refresh happens only if the token was due (and is reported). Never
  * throws: a failure is an `error` finding carrying its code.
- * @see docs/protocol.md#usage
+ * @see docs/protocol.md#81-usage-endpoint
  */
 export async function onlineCheck(ctx: Ctx): Promise<Finding> {
   try {

@@ -9,6 +9,7 @@ import { readJson, writeJson } from '../store/json-file.js'
 import { lockOptions, withLock } from '../store/lock.js'
 import * as z from '../zod.js'
 
+/** Where the gateway key lives (`<state>/gateway-key.json`). Never throws. */
 export const keyPath = (ctx: Ctx) => join(ctx.config.home, 'gateway-key.json')
 
 /** `gateway-key.json`: 64 lowercase hex characters (what {@link loadOrCreateKey} writes). */
@@ -50,6 +51,7 @@ export async function loadOrCreateKey(ctx: Ctx): Promise<string> {
 /**
  * A constant-time check of `Authorization: Bearer <key>` headers against one key; the key's
  * bytes are made once, not per request.
+ * Never throws.
  */
 export function bearerCheck(key: string): (header: string | undefined) => boolean {
   const want = Buffer.from(key)

@@ -17,6 +17,7 @@ const projectRoot = () => fileURLToPath(new URL('../../', import.meta.url))
 /**
  * argv of the credential helper: the prebuilt `dist/cli.cjs` (the package's `bin`) when it exists (fast start), else
  * `npx tsx exports.ts token`. An argv array, never a shell string.
+ * Never throws.
  */
 export function credentialCommand(_ctx: Ctx): string[] {
   const root = projectRoot()
@@ -35,7 +36,10 @@ const PASS = [
   'CHATGPT_CODEX_CLOCK_OFFSET_MS',
 ] as const
 
-/** `CHATGPT_CODEX_HOME` always (hosts may run with another environment), plus any override in use. */
+/**
+ * `CHATGPT_CODEX_HOME` always (hosts may run with another environment), plus any override in use.
+ * Never throws.
+ */
 export function credentialEnv(ctx: Ctx): Record<string, string> {
   const env: Record<string, string> = { CHATGPT_CODEX_HOME: ctx.config.home }
   for (const k of PASS) {
@@ -45,13 +49,17 @@ export function credentialEnv(ctx: Ctx): Record<string, string> {
   return env
 }
 
-/** POSIX single-quoting for hosts that take a shell string (pi's `!command`). */
+/**
+ * POSIX single-quoting for hosts that take a shell string (pi's `!command`).
+ * Never throws.
+ */
 export const shellQuote = (s: string) =>
   /^[A-Za-z0-9_\/.:=@%+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`
 
 /**
  * The helper as one shell command line: `cd <root>` when it relies on `npx` finding the local
  * tsx, the environment assignments, then the quoted argv and `extra` arguments.
+ * Never throws.
  */
 export function credentialShell(ctx: Ctx, extra: string[]): string {
   const argv = credentialCommand(ctx)

@@ -21,10 +21,14 @@ export interface HostFileReport {
   reason?: string
 }
 
+/** True for a plain JSON object (not null, not an array). Never throws. */
 export const isObject = (v: unknown): v is Json =>
   typeof v === 'object' && v !== null && !Array.isArray(v)
 
-/** The object at `doc[key]`, created (appended last) when absent; undefined if it is not an object. */
+/**
+ * The object at `doc[key]`, created (appended last) when absent; undefined if it is not an object.
+ * Never throws.
+ */
 export function child(doc: Json, key: string, create: boolean): Json | undefined {
   if (!(key in doc)) {
     if (!create) return undefined
@@ -38,6 +42,7 @@ export function child(doc: Json, key: string, create: boolean): Json | undefined
  * Applies `mutate` to the parsed file. `mutate` returns false when the document's shape is not
  * one it can safely change (then nothing is written). `create`: whether a missing file may be
  * created (true when adding entries, false when removing them).
+ * @throws SkillError `state_unsafe`, `lock_timeout` (a file it cannot parse is skipped and reported, not thrown).
  */
 export async function updateHostFile(
   ctx: Ctx,

@@ -18,6 +18,7 @@ const REF_PREFIX = `${OPENCLAW_PROVIDER_ID}/`
 /**
  * The exec secret provider. OpenClaw runs an absolute, non-symlink command without a shell and
  * with a minimal environment, so the helper goes through /usr/bin/env with its variables inline.
+ * Never throws.
  */
 export function openclawSecretProvider(ctx: Ctx) {
   const argv = credentialCommand(ctx)
@@ -34,6 +35,10 @@ export function openclawSecretProvider(ctx: Ctx) {
   }
 }
 
+/**
+ * The `openai-codex` provider entry OpenClaw's models.json gets: the backend URL, the API
+ * dialect, the exec credential command and the models. Never throws.
+ */
 export function openclawProvider(ctx: Ctx, models: RegistryModel[]) {
   return {
     baseUrl: ctx.config.backendUrl,
@@ -55,7 +60,10 @@ function syncAllowlist(doc: Json, models: RegistryModel[] | null): void {
   for (const k of wanted) if (!(k in allow)) allow[k] = {}
 }
 
-/** Adds (models given) or removes (null) our entries in openclaw.json. */
+/**
+ * Adds (models given) or removes (null) our entries in openclaw.json.
+ * @throws SkillError `state_unsafe`, `lock_timeout`.
+ */
 export function syncOpenclaw(ctx: Ctx, models: RegistryModel[] | null): Promise<HostFileReport> {
   return updateHostFile(ctx, ctx.config.openclawConfigPath, models !== null, (doc) => {
     const add = models !== null

@@ -13,9 +13,13 @@ import { hostModel, type RegistryModel } from './registry.js'
 
 export const PI_PROVIDER_ID = 'chatgpt-codex'
 
+/** pi's models file (`<pi agent dir>/models.json`). Never throws. */
 export const piModelsPath = (ctx: Ctx) => join(ctx.config.piAgentDir, 'models.json')
 
-/** Our provider entry in pi's format. */
+/**
+ * Our provider entry in pi's format.
+ * Never throws.
+ */
 export function piProvider(ctx: Ctx, models: RegistryModel[]) {
   return {
     // pi appends /codex/responses itself (resolveCodexUrl).
@@ -26,7 +30,10 @@ export function piProvider(ctx: Ctx, models: RegistryModel[]) {
   }
 }
 
-/** Adds (models given) or removes (null) our provider in pi's models.json. */
+/**
+ * Adds (models given) or removes (null) our provider in pi's models.json.
+ * @throws SkillError `state_unsafe`, `lock_timeout`.
+ */
 export function syncPi(ctx: Ctx, models: RegistryModel[] | null): Promise<HostFileReport> {
   return updateHostFile(ctx, piModelsPath(ctx), models !== null, (doc) => {
     const providers = child(doc, 'providers', models !== null)

@@ -76,6 +76,11 @@ const Marker = z.lazy(() =>
   z.object({ version: z.int().check(z.nonnegative()), updatedAt: z.string() }),
 )
 
+/**
+ * The registry's files under `CHATGPT_CODEX_REGISTRY_DIR`: the provider file, the change marker
+ * and the lock. The one place these paths are spelled (doctor and status read them here).
+ * Never throws.
+ */
 export function registryPaths(ctx: Ctx) {
   const dir = ctx.config.registryDir
   return {
@@ -86,7 +91,10 @@ export function registryPaths(ctx: Ctx) {
   }
 }
 
-/** A public model view in the registry's shape. */
+/**
+ * A public model view in the registry's shape.
+ * Never throws.
+ */
 export function registryModel(m: ModelView): RegistryModel {
   return {
     id: m.id,
@@ -102,6 +110,7 @@ export function registryModel(m: ModelView): RegistryModel {
 /**
  * A registry model in the shape pi's `models.json` and OpenClaw's `models.providers` share
  * (field-notes B8: `id`, `name`, `reasoning`, `input`, `contextWindow`, `maxTokens`).
+ * Never throws.
  */
 export function hostModel(m: RegistryModel) {
   return {
@@ -114,7 +123,10 @@ export function hostModel(m: RegistryModel) {
   }
 }
 
-/** Reads the provider file; undefined when absent or unreadable (status must not fail on it). */
+/**
+ * Reads the provider file; undefined when absent or unreadable (status must not fail on it).
+ * @throws SkillError `state_corrupt`, `state_unsafe`.
+ */
 export async function readRegistry(ctx: Ctx): Promise<ProviderFile | undefined> {
   try {
     return await readJson(registryPaths(ctx).provider, ProviderFile)
@@ -138,7 +150,10 @@ const Summary = z.lazy(() =>
   }),
 )
 
-/** The provider file's summary; undefined when absent or unreadable (like {@link readRegistry}). */
+/**
+ * The provider file's summary; undefined when absent or unreadable (like {@link readRegistry}).
+ * Never throws: an unreadable registry is reported in the summary.
+ */
 export async function readRegistrySummary(
   ctx: Ctx,
 ): Promise<{ state: RegistryState; updatedAt: string; models: string[] } | undefined> {
@@ -175,6 +190,7 @@ export interface RegistryReport {
 /**
  * Writes the provider file when its content (state or models) differs from what is on disk, and
  * then bumps the marker. Idempotent: the same catalog twice writes nothing the second time.
+ * @throws SkillError `state_corrupt` (kept, not overwritten), `state_unsafe`, `lock_timeout`.
  */
 export async function writeRegistry(
   ctx: Ctx,
@@ -257,7 +273,10 @@ async function providerDoc(
   }
 }
 
-/** Rewrites the provider file with the current gateway URL (serve started or stopped). */
+/**
+ * Rewrites the provider file with the current gateway URL (serve started or stopped).
+ * @throws SkillError `state_corrupt`, `state_unsafe`, `lock_timeout`.
+ */
 export async function refreshGatewayEntry(ctx: Ctx): Promise<void> {
   const old = await readRegistry(ctx)
   if (old) await writeRegistry(ctx, old.provider.state, old.models)

@@ -1,7 +1,10 @@
 /** The browser flow's authorize URL and redirect URI (protocol.md §3.1, as 0.169.0 sends them). */
 import type { Config } from '../config.js'
 
-/** The callback the issuer redirects to; Codex's allow-list takes 127.0.0.1 on 1455 or 1457. */
+/**
+ * The callback the issuer redirects to; Codex's allow-list takes 127.0.0.1 on 1455 or 1457.
+ * Never throws. @see docs/protocol.md#31-authorize-url
+ */
 export const redirectUri = (port: number): string => `http://127.0.0.1:${port}/auth/callback`
 
 /** The Codex scopes, space-separated (encoded as `+`, like 0.169.0). */
@@ -11,6 +14,7 @@ export const SCOPES =
 /**
  * `{issuer}/oauth/authorize?...` with the parameters in 0.169.0's order. Carries the S256
  * challenge and the state; never the verifier.
+ * Never throws. @see docs/protocol.md#31-authorize-url
  */
 export function authorizeUrl(
   cfg: Pick<Config, 'issuer' | 'clientId' | 'originator'>,

@@ -37,7 +37,11 @@ export async function requestUserCode(cfg: Config, now: number): Promise<UserCod
   return parseUserCode(res, now)
 }
 
-/** Parses the usercode response (separated from the request so it is testable without HTTP). */
+/**
+ * Parses the usercode response (separated from the request so it is testable without HTTP).
+ * @throws SkillError `device_login_unavailable` (404), `rate_limited`, `upstream_rejected`, `upstream_error`, `invalid_response`.
+ * @see docs/protocol.md#step-1-request-a-user-code
+ */
 export function parseUserCode(res: HttpResponse, now: number): UserCode {
   if (res.status === 404) {
     throw new SkillError(
@@ -63,7 +67,11 @@ const Approved = z.object({
 export type PollOutcome =
   { state: 'pending' } | { state: 'approved'; authorization_code: string; code_verifier: string }
 
-/** POST {issuer}/api/accounts/deviceauth/token, once. */
+/**
+ * POST {issuer}/api/accounts/deviceauth/token, once.
+ * @throws SkillError `access_denied`, `device_code_expired`, `rate_limited`, `upstream_error`, `invalid_response`, `timeout`, `network_error`.
+ * @see docs/protocol.md#step-3-poll
+ */
 export async function pollDeviceToken(
   cfg: Config,
   pending: { device_auth_id: string; user_code: string },
@@ -78,7 +86,11 @@ export async function pollDeviceToken(
   return parsePoll(res, now)
 }
 
-/** 403/404 = still pending (body not read, as the CLI does); 200 = approved; else fatal. */
+/**
+ * 403/404 = still pending (body not read, as the CLI does); 200 = approved; else fatal.
+ * @throws SkillError `access_denied`, `device_code_expired`, `rate_limited`, `upstream_error`, `invalid_response`.
+ * @see docs/protocol.md#step-3-poll
+ */
 export function parsePoll(res: HttpResponse, now: number): PollOutcome {
   if (res.status === 403 || res.status === 404) return { state: 'pending' }
   if (res.status === 200) {

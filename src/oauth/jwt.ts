@@ -30,7 +30,11 @@ const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : null)
 const secs = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v * 1000 : null)
 const obj = (v: unknown) => (v && typeof v === 'object' ? (v as Record<string, unknown>) : {})
 
-/** Decodes the claims of an id_token or access token; unknown or malformed fields are null. */
+/**
+ * Decodes the claims of an id_token or access token; unknown or malformed fields are null.
+ * Never throws: a malformed token gives null claims.
+ * @see docs/protocol.md#5-jwt-claims-the-cli-reads
+ */
 export function readClaims(jwt: string): Claims {
   const p = payload(jwt)
   const auth = obj(p[AUTH])

@@ -35,7 +35,11 @@ function remember<T extends Partial<TokenSet>>(t: T): T {
   return t
 }
 
-/** Exchanges an authorization code (device or browser flow) for tokens. Form-encoded. */
+/**
+ * Exchanges an authorization code (device or browser flow) for tokens. Form-encoded.
+ * @throws SkillError `upstream_rejected`, `upstream_error`, `rate_limited`, `invalid_response`, `timeout`, `network_error`.
+ * @see docs/protocol.md#step-4-exchange-the-code
+ */
 export async function exchangeCode(
   cfg: Config,
   grant: { code: string; code_verifier: string; redirect_uri: string },
@@ -57,7 +61,12 @@ export async function exchangeCode(
   return remember(parseJson(res, TokenSet, 'The token endpoint'))
 }
 
-/** One refresh-token grant. JSON body, as the CLI sends it (§4.1). */
+/**
+ * One refresh-token grant. JSON body, as the CLI sends it (§4.1).
+ * @throws SkillError `refresh_token_expired`, `refresh_token_reused`, `refresh_token_invalidated`,
+ * `reauth_required`, `upstream_error`, `invalid_response`, `timeout`, `network_error`.
+ * @see docs/protocol.md#4-token-refresh
+ */
 export async function refreshGrant(
   cfg: Config,
   refreshToken: string,
@@ -127,7 +136,11 @@ const PERMANENT_MESSAGES: Record<string, string> = {
   refresh_token_invalidated: 'The refresh token was revoked',
 }
 
-/** `classify_refresh_token_failure` (§4.4): named codes and any 401 are permanent. */
+/**
+ * `classify_refresh_token_failure` (§4.4): named codes and any 401 are permanent.
+ * Never throws; returns the classified error.
+ * @see docs/protocol.md#44-error-classification
+ */
 export function refreshError(res: HttpResponse, now: number): SkillError {
   const { code } = errorBody(res)
   const named = code ? PERMANENT[code] : undefined

@@ -25,7 +25,7 @@ export const LISTEN_COMMAND = '__listen'
  * Spawns the detached listener, then writes the browser pending login (call under the pending
  * lock). With no listener, the result says to use the paste fallback.
  * @throws SkillError `state_unsafe`.
- * @see docs/protocol.md#browser-sign-in
+ * @see docs/protocol.md#3-browser-pkce-flow
  */
 export async function startBrowser(
   ctx: Ctx,

@@ -30,7 +30,10 @@ const ENTITIES: Record<string, string> = {
   '`': '&#96;',
 }
 
-/** HTML-escapes text for element content and quoted attributes. */
+/**
+ * HTML-escapes text for element content and quoted attributes.
+ * Never throws.
+ */
 export const escapeHtml = (text: string): string => text.replace(/[&<>"'`]/g, (c) => ENTITIES[c]!)
 
 function page(title: string, cls: 'ok' | 'fail', lines: string[], detail?: string): string {
@@ -44,7 +47,10 @@ function page(title: string, cls: 'ok' | 'fail', lines: string[], detail?: strin
   )
 }
 
-/** Shown after the tokens are stored. */
+/**
+ * Shown after the tokens are stored.
+ * Never throws.
+ */
 export const successPage = (): string =>
   page('Signed in to ChatGPT', 'ok', [
     'You can close this tab and go back to your agent.',
@@ -54,6 +60,7 @@ export const successPage = (): string =>
 /**
  * Shown when the sign-in failed. `detail` (which may come from the query string) is
  * truncated and escaped: it is shown as text, never as markup.
+ * Never throws.
  */
 export const failurePage = (message: string, detail?: string): string =>
   page(

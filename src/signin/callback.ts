@@ -65,7 +65,7 @@ export type Verdict =
 /**
  * What a callback means for `p`. The state is compared first, in constant time. Never throws;
  * a failed verdict carries `access_denied`, `upstream_rejected` or `invalid_argument`.
- * @see docs/protocol.md#browser-sign-in
+ * @see docs/protocol.md#3-browser-pkce-flow
  */
 export function judge(p: BrowserPending, q: CallbackParams): Verdict {
   if (!sameState(p.state, q.state)) return { kind: 'mismatch' }
@@ -96,7 +96,7 @@ export function judge(p: BrowserPending, q: CallbackParams): Verdict {
 /**
  * Exchanges the code with this login's verifier and the exact redirect_uri of its authorize URL.
  * @throws SkillError `upstream_rejected`, `upstream_error`, `invalid_response`, transport codes.
- * @see docs/protocol.md#browser-sign-in
+ * @see docs/protocol.md#3-browser-pkce-flow
  */
 export async function redeem(ctx: Ctx, p: BrowserPending, code: string): Promise<Credentials> {
   const tokens = await exchangeCode(
@@ -114,7 +114,7 @@ export async function redeem(ctx: Ctx, p: BrowserPending, code: string): Promise
  * @throws SkillError `no_pending_login`, `device_code_expired`, `state_mismatch`,
  *   `access_denied`, `upstream_rejected`, `invalid_argument`, the exchange's upstream and
  *   transport codes, `state_unsafe`, `lock_timeout`.
- * @see docs/protocol.md#browser-sign-in
+ * @see docs/protocol.md#3-browser-pkce-flow
  */
 export async function finishPasted(
   ctx: Ctx,

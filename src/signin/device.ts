@@ -20,7 +20,7 @@ export const DEVICE_TTL_MS = 15 * 60_000
  * Requests a user code and writes the pending login (call under the pending lock).
  * @throws SkillError `upstream_error`, `upstream_rejected`, `rate_limited`, `invalid_response`,
  *   transport codes (`timeout`, `network_error`), `state_unsafe`.
- * @see docs/protocol.md#device-code-sign-in
+ * @see docs/protocol.md#2-device-code-flow
  */
 export async function startDevice(ctx: Ctx, pending: PendingStore) {
   const now = ctx.now()
@@ -48,7 +48,7 @@ export async function startDevice(ctx: Ctx, pending: PendingStore) {
  * @throws SkillError `device_code_expired`, `access_denied` (both clear the pending login),
  *   `upstream_error`, `upstream_rejected`, `rate_limited`, `invalid_response`, transport codes,
  *   `state_unsafe`, `lock_timeout`.
- * @see docs/protocol.md#device-code-sign-in
+ * @see docs/protocol.md#2-device-code-flow
  */
 export async function pollDevice(ctx: Ctx, p: DevicePending, pending: PendingStore) {
   if (ctx.now() >= p.expires_at) {

@@ -95,7 +95,7 @@ function listenOn(server: Server, port: number): Promise<boolean> {
 /**
  * Entry of the hidden `__listen` command. Resolves with the exit status (2: bad arguments,
  * 1: no port could be bound, 0: done). Never throws; failures go into the pending login.
- * @see docs/protocol.md#browser-sign-in
+ * @see docs/protocol.md#3-browser-pkce-flow
  */
 export async function runListener(args: string[]): Promise<number> {
   const [pendingId, deadline] = args

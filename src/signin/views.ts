@@ -2,13 +2,16 @@
 import type { BrowserPending, Credentials, Pending } from '../store/schemas.js'
 import { processAlive } from '../proc.js'
 
+/** A timestamp in ms as ISO 8601, null for none. Never throws. */
 export const iso = (ms: number | null | undefined) =>
   ms == null ? null : new Date(ms).toISOString()
 
+/** The account fragment of a result (email, plan, account id; never a token). Never throws. */
 export function accountView(c: Credentials) {
   return { email: c.account.email, plan: c.account.plan, account_id: c.account.account_id }
 }
 
+/** When the access token expires, absolute and in seconds from `now`. Never throws. */
 export function tokenExpiry(c: Credentials, now: number) {
   return {
     access_token_expires_at: iso(c.access_expires_at),
@@ -20,6 +23,10 @@ export function tokenExpiry(c: Credentials, now: number) {
 export const RELOAD_MESSAGE =
   'Tell the user: signed in to ChatGPT. Reload the web page (or reopen /model) so the new openai-codex/* models show in the model picker. Then run verify to prove a model answers.'
 
+/**
+ * A pending device login as the agent sees it: the page, the code, when to poll, and what to
+ * tell the user. Never throws. @see docs/protocol.md#step-2-show-the-code
+ */
 export function devicePendingView(p: Extract<Pending, { method: 'device' }>, now: number) {
   const wait = p.last_poll_at == null ? 0 : Math.max(0, p.last_poll_at + p.interval_s * 1000 - now)
   return {
@@ -37,10 +44,17 @@ export function devicePendingView(p: Extract<Pending, { method: 'device' }>, now
   }
 }
 
-/** True when the listener's process still runs. */
+/**
+ * True when the listener's process still runs.
+ * Never throws.
+ */
 export const listenerAlive = (p: BrowserPending): boolean =>
   !!p.listener && processAlive(p.listener.pid)
 
+/**
+ * A pending browser login as the agent sees it: the link, the listener's state and the paste
+ * fallback's instructions. Never throws. @see docs/protocol.md#32-callback-server
+ */
 export function browserPendingView(p: BrowserPending): Record<string, unknown> {
   const running = listenerAlive(p)
   const paste =

@@ -17,7 +17,7 @@ export interface CallbackOptions {
  * @throws SkillError `invalid_argument` (no or a bad `--url`), `no_pending_login`,
  *   `device_code_expired`, `state_mismatch`, `access_denied`, upstream and transport codes,
  *   `state_corrupt`, `state_unsafe`, `lock_timeout`.
- * @see docs/protocol.md#browser-sign-in
+ * @see docs/protocol.md#3-browser-pkce-flow
  */
 export async function callback(ctx: Ctx, opts: CallbackOptions = {}) {
   if (!opts.url)

@@ -20,6 +20,14 @@ async function readKeepingCorrupt<T>(read: () => Promise<T>, quarantine: () => P
   }
 }
 
+/**
+ * Signs out: stops a browser listener, clears the pending login, revokes the refresh token
+ * (best effort), removes the credentials and unregisters the models. Corrupt state files are
+ * moved aside, not kept in the way.
+ * @throws SkillError `state_unsafe`, `lock_timeout` (the revoke's own failures are reported as
+ *   `revoked: false`, never thrown).
+ * @see docs/protocol.md#45-revocation-logout-and-replacement-at-login
+ */
 export async function logout(ctx: Ctx) {
   const moved_aside: string[] = []
   const removed: string[] = []

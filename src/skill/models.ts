@@ -10,6 +10,14 @@ export interface ModelsOptions {
   force?: boolean
 }
 
+/**
+ * Lists the models this sign-in can use and keeps the registry in step. A dead sign-in takes
+ * the models out of every picker before the error is returned.
+ * @throws SkillError `not_signed_in`, `refresh_token_expired`, `refresh_token_reused`,
+ *   `refresh_token_invalidated`, `reauth_required`, `account_mismatch`, `state_corrupt`, `state_unsafe`,
+ *   `lock_timeout` (upstream failures fall back to the cache or the bundled catalog).
+ * @see docs/protocol.md#7-models-list-endpoint
+ */
 export async function models(ctx: Ctx, opts: ModelsOptions = {}) {
   let cat
   try {

@@ -17,7 +17,7 @@ export interface PollOptions {
  * @throws SkillError `no_pending_login`, `pending_id_mismatch`, `device_code_expired`,
  *   `access_denied`, a browser outcome's code (`listener_failed`, `state_mismatch`, ...),
  *   upstream and transport codes, `state_corrupt`, `state_unsafe`, `lock_timeout`.
- * @see docs/protocol.md#device-code-sign-in
+ * @see docs/protocol.md#2-device-code-flow
  */
 export async function poll(ctx: Ctx, opts: PollOptions = {}) {
   const pending = pendingStore(ctx)

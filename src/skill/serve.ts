@@ -27,7 +27,7 @@ export interface ServeOptions {
  * @throws SkillError `invalid_argument` (more than one mode), `gateway_not_running` (`--ui-url`
  *   with no gateway, or a detached gateway that did not start), `internal_error` (no entry
  *   script to re-run), `state_unsafe`, `lock_timeout`.
- * @see docs/design.md#gateway
+ * @see docs/design.md#folders
  */
 export async function serve(ctx: Ctx, opts: ServeOptions = {}) {
   const modes = [opts.detach, opts.stop, opts.ui_url].filter(Boolean).length

@@ -19,7 +19,7 @@ export interface StartOptions {
  * Begins a device (default) or browser sign-in, or returns the live one again.
  * @throws SkillError `state_corrupt` (a bad pending file without `force`), `state_unsafe`,
  *   `lock_timeout`, and the device request's upstream and transport codes.
- * @see docs/protocol.md#device-code-sign-in
+ * @see docs/protocol.md#2-device-code-flow
  */
 export async function start(ctx: Ctx, opts: StartOptions = {}) {
   const method = opts.method ?? 'device'

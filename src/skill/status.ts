@@ -15,6 +15,12 @@ import { readRegistrySummary, registryPaths } from '../host/registry.js'
 const CODEX_SHARE_HINT =
   'The Codex CLI is signed in to ChatGPT on this machine. Setting CHATGPT_CODEX_STORE=codex would share that one sign-in (codex and this tool then use one refresh-token lineage). Never copy its tokens into this tool.'
 
+/**
+ * The sign-in as it stands, from disk alone (no request): connected, reauth required, pending,
+ * or signed out, with the registry and gateway fragments. Also reports a Codex CLI sign-in
+ * this tool could share.
+ * @throws SkillError `state_corrupt`, `state_unsafe`.
+ */
 export async function status(ctx: Ctx) {
   const fixes: FixNote[] = []
   const now = ctx.now()

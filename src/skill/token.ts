@@ -14,6 +14,14 @@ export interface TokenOptions {
   format?: 'json' | 'raw' | 'openclaw-exec'
 }
 
+/**
+ * A usable access token for a host's model request, refreshed first when due. A dead sign-in
+ * takes the models out of every picker before the error is returned.
+ * @throws SkillError `not_signed_in`, `refresh_token_expired`, `refresh_token_reused`,
+ *   `refresh_token_invalidated`, `reauth_required`, `account_mismatch`, `lock_timeout`,
+ *   `state_corrupt`, `state_unsafe`, transport codes.
+ * @see docs/protocol.md#4-token-refresh
+ */
 export async function token(ctx: Ctx, _opts: TokenOptions = {}) {
   const store = await openStore(ctx)
   let creds
@@ -37,6 +45,7 @@ export async function token(ctx: Ctx, _opts: TokenOptions = {}) {
 /**
  * How the CLI prints a successful `token` result in a non-JSON format; undefined = the usual
  * JSON line. Failures are always the usual JSON error.
+ * Never throws.
  */
 export function renderToken(
   result: Record<string, unknown>,

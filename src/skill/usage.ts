@@ -10,6 +10,14 @@ export interface UsageOptions {
   force?: boolean
 }
 
+/**
+ * The plan's usage windows and credits (cached 60 s per account; `force` asks once).
+ * @throws SkillError `not_signed_in`, `refresh_token_expired`, `refresh_token_reused`,
+ *   `refresh_token_invalidated`, `reauth_required`, `account_mismatch`, `rate_limited`,
+ *   `upstream_rejected`, `upstream_error`, `invalid_response`, transport codes, `state_unsafe`,
+ *   `lock_timeout`.
+ * @see docs/protocol.md#81-usage-endpoint
+ */
 export async function usage(ctx: Ctx, opts: UsageOptions = {}) {
   try {
     return await loadUsage(ctx, { force: opts.force === true })

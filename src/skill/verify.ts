@@ -13,6 +13,13 @@ export interface VerifyOptions {
   model?: string
 }
 
+/**
+ * Proves a model answers: one small Responses request with the signed-in account (the first
+ * listed model unless `model`).
+ * @throws SkillError `model_not_available`, `usage_limit_reached`, `rate_limited`,
+ *   `upstream_rejected`, `upstream_error`, `invalid_response`, transport codes, `not_signed_in`, `refresh_token_expired`, `refresh_token_reused`, `refresh_token_invalidated`, `reauth_required`, `account_mismatch`.
+ * @see docs/protocol.md#9-responses-endpoint-with-chatgpt-auth
+ */
 export async function verify(ctx: Ctx, opts: VerifyOptions = {}) {
   const store = await openStore(ctx)
   const catalog = await loadCatalog(ctx)

@@ -76,7 +76,10 @@ export function parseCodexAuth(path: string, text: string): CodexAuthFile {
   return { raw: parsed.data, mode: modeOf(parsed.data) }
 }
 
-/** The error for any file that is not a ChatGPT sign-in: we report it and never overwrite it. */
+/**
+ * The error for any file that is not a ChatGPT sign-in: we report it and never overwrite it.
+ * Never throws.
+ */
 export function foreignModeError(path: string, mode: string): SkillError {
   const what = mode === 'apikey' ? 'an API key' : `"${mode}" credentials`
   return new SkillError(
@@ -127,6 +130,7 @@ const obj = (v: unknown): Record<string, unknown> =>
  * Our credentials merged into the file as it is now, in codex's key order. Unknown keys follow
  * the known ones. A different account replaces the old account's `OPENAI_API_KEY` (an exchanged
  * key belongs to the account that obtained it) and `login_owner_id`.
+ * Never throws. @see docs/protocol.md#61-file-format
  */
 export function mergeCodexAuth(
   current: Record<string, unknown> | undefined,
@@ -179,6 +183,7 @@ function without(o: Record<string, unknown>, keys: string[]): Record<string, unk
  * Whether the Codex CLI holds a ChatGPT sign-in at `$CODEX_HOME/auth.json`, for status in the
  * default store. Reads the mode only: no token or claim leaves this function, and any problem
  * with the file just means "no".
+ * Never throws: undefined when there is none or it cannot be read.
  */
 export async function codexChatgptSignIn(codexHome: string): Promise<{ path: string } | undefined> {
   const path = join(codexHome, 'auth.json')

@@ -48,6 +48,7 @@ const Marker = z.object({
 const fingerprint = (refreshToken: string) =>
   createHash('sha256').update(refreshToken).digest('hex')
 
+/** The Codex CLI's files under `CODEX_HOME`: auth.json and its two locks. Never throws. */
 export const codexPaths = (codexHome: string) => ({
   auth: join(codexHome, 'auth.json'),
   /** codex's outer write lock (blocking flock). */
@@ -56,7 +57,11 @@ export const codexPaths = (codexHome: string) => ({
   commitLock: join(codexHome, 'auth.json.lock'),
 })
 
-/** The codex store. `CODEX_HOME` (default `~/.codex`) comes from the config. */
+/**
+ * The codex store. `CODEX_HOME` (default `~/.codex`) comes from the config.
+ * Its methods throw SkillError `state_corrupt`, `state_unsafe`, `codex_api_key_mode` (read), `lock_timeout` (locked).
+ * @see docs/protocol.md#6-authjson-credential-stores-login-status-logout
+ */
 export function codexStore(ctx: Ctx): CredentialStore {
   const p = codexPaths(ctx.config.codexHome)
   const markerPath = join(ctx.config.home, 'codex-reauth.json')

@@ -29,6 +29,7 @@ function unsafe(path: string, why: string): SkillError {
 /**
  * Creates the directory (0700) if needed, refuses a symlink or a directory owned by someone
  * else, and tightens group/world bits to 0700.
+ * @throws SkillError `state_unsafe` (not a directory, a symlink, or not ours).
  */
 export async function ensureDir(dir: string, fixes: FixNote[] = []): Promise<FixNote[]> {
   mkdirSync(dir, { recursive: true, mode: 0o700 })
@@ -48,6 +49,7 @@ export async function ensureDir(dir: string, fixes: FixNote[] = []): Promise<Fix
 /**
  * Reads a state file. Missing -> undefined. A symlink is refused (it could point anywhere), a
  * file with group/world bits is tightened to 0600 and reported.
+ * @throws SkillError `state_unsafe`.
  */
 export async function readPrivate(
   path: string,
@@ -72,6 +74,7 @@ export async function readPrivate(
  * Refuses to write `path` when it is a symlink, not a regular file, or owned by someone else.
  * write-file-atomic resolves symlinks and writes to their target, and copies an existing file's
  * owner, so this check has to happen before every write, not only on reads.
+ * @throws SkillError `state_unsafe`.
  */
 export async function checkWritable(path: string): Promise<void> {
   let st

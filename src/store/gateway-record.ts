@@ -30,7 +30,10 @@ export async function readGatewayRecord(ctx: Ctx): Promise<GatewayRecord | undef
   return readJson(gatewayPaths(ctx).info, GatewayRecord).catch(() => undefined)
 }
 
-/** The recorded gateway if its process is alive (no request: `status` and `doctor` use this). */
+/**
+ * The recorded gateway if its process is alive (no request: `status` and `doctor` use this).
+ * Never throws.
+ */
 export async function recordedGateway(ctx: Ctx): Promise<GatewayRecord | undefined> {
   const info = await readGatewayRecord(ctx)
   return info && processAlive(info.pid) ? info : undefined

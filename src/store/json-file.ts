@@ -55,7 +55,10 @@ export async function readJson<S extends z.ZodMiniType>(
   return parsed.data
 }
 
-/** Matches the temp names write-file-atomic gives `<file>` while writing: `<file>.<uint32>`. */
+/**
+ * Matches the temp names write-file-atomic gives `<file>` while writing: `<file>.<uint32>`.
+ * Never throws.
+ */
 export const isTempOf = (file: string, name: string) =>
   name.startsWith(`${file}.`) && /^\d{1,10}$/.test(name.slice(file.length + 1))
 
@@ -77,6 +80,7 @@ async function sweepTemps(path: string): Promise<string[]> {
  * Atomically replaces a state file with mode 0600. With `locked` (the caller holds this file's
  * lock), temp files left by an interrupted earlier write are removed first; their paths are
  * returned.
+ * @throws SkillError `state_unsafe`.
  */
 export async function writeJson(
   path: string,
@@ -91,7 +95,10 @@ export async function writeJson(
   return swept
 }
 
-/** Removes a state file; true when something was removed. */
+/**
+ * Removes a state file; true when something was removed.
+ * @throws SkillError `state_unsafe`.
+ */
 export async function removeFile(path: string): Promise<boolean> {
   try {
     await fsp.rm(path)
@@ -102,7 +109,10 @@ export async function removeFile(path: string): Promise<boolean> {
   }
 }
 
-/** Moves an unreadable file aside (never deletes it); returns the new path, or undefined if absent. */
+/**
+ * Moves an unreadable file aside (never deletes it); returns the new path, or undefined if absent.
+ * @throws SkillError `state_unsafe`.
+ */
 export async function moveAside(path: string, now: number): Promise<string | undefined> {
   const stamp = new Date(now).toISOString().replace(/[:.]/g, '-')
   const target = `${path}.corrupt-${stamp}`

@@ -137,7 +137,7 @@ export async function freshCredentials(
         // "Reused" can mean another writer won the race with the same token rather than a dead
         // sign-in: adopt its new tokens if they show up.
         const adopted =
-          err.code === 'refresh_token_reused' && (await rotatedElsewhere(store, current))
+          err.code === 'refresh_token_reused' && (await rotatedElsewhere(ctx, store, current))
         if (adopted) return { creds: adopted, refreshed: false }
         // Record it so status says "sign in again" without another doomed request.
         await store.write({ ...current, reauth: { code: err.code, at: ctx.now() } })
@@ -165,14 +165,15 @@ const CODEX_ROTATION_WAIT_MS = 3_000
  * {@link CODEX_ROTATION_WAIT_MS} for the codex store.
  */
 async function rotatedElsewhere(
+  ctx: Ctx,
   store: CredentialStore,
   sent: Credentials,
 ): Promise<Credentials | undefined> {
-  const deadline = Date.now() + (store.kind === 'codex' ? CODEX_ROTATION_WAIT_MS : 0)
+  const deadline = ctx.now() + (store.kind === 'codex' ? CODEX_ROTATION_WAIT_MS : 0)
   for (;;) {
     const now = await store.read().catch(() => undefined)
     if (now && !now.reauth && now.tokens.refresh_token !== sent.tokens.refresh_token) return now
-    if (Date.now() >= deadline) return undefined
+    if (ctx.now() >= deadline) return undefined
     await new Promise((r) => setTimeout(r, 100))
   }
 }

@@ -74,7 +74,7 @@ export async function writeCache(
   const p = statePaths(ctx.config.home)
   await ensureDir(p.home)
   await ensureDir(p.cacheDir)
-  await withLock(p.cacheLock, lockOptions(ctx.config), async () => {
+  await withLock(p.cacheLock, lockOptions(ctx), async () => {
     await writeJson(
       cachePath(ctx, kind, accountId),
       {

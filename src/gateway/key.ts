@@ -36,7 +36,7 @@ export async function loadOrCreateKey(ctx: Ctx): Promise<string> {
   }
   let key = await read()
   if (!key) {
-    key = await withLock(join(ctx.config.home, 'gateway-key'), lockOptions(ctx.config), async () => {
+    key = await withLock(join(ctx.config.home, 'gateway-key'), lockOptions(ctx), async () => {
       const again = await read()
       if (again) return again
       const fresh = randomBytes(32).toString('hex')

@@ -52,7 +52,7 @@ export async function updateHostFile(
 ): Promise<HostFileReport> {
   // One lock in our own state dir: no stray lock directories in the host's config directory.
   await ensureDir(ctx.config.home)
-  return withLock(join(ctx.config.home, 'hosts'), lockOptions(ctx.config), async () => {
+  return withLock(join(ctx.config.home, 'hosts'), lockOptions(ctx), async () => {
     let text: string | undefined
     try {
       text = await readFile(path, 'utf8')

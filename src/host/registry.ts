@@ -207,7 +207,7 @@ export async function writeRegistry(
     return { ...base, changed: false, version: seen.marker.version }
   }
   await prepareDir(join(p.dir, 'providers'))
-  return withLock(p.lock, lockOptions(ctx.config), async () => {
+  return withLock(p.lock, lockOptions(ctx), async () => {
     const { doc: old, marker } = await current(ctx)
     const same = sameDoc(old, doc)
     if (same && marker) return { ...base, changed: false, version: marker.version }

@@ -27,7 +27,7 @@ export function fileStore(ctx: Ctx): CredentialStore {
     },
     async locked(fn) {
       await ensureDir(p.home)
-      return withLock(p.credentialsLock, lockOptions(ctx.config), fn)
+      return withLock(p.credentialsLock, lockOptions(ctx), fn)
     },
     write: async (creds) => {
       await writeJson(p.credentials, creds, { locked: true })

@@ -3,22 +3,25 @@
  * while held (mtime updates) and treats one older than `staleMs` as abandoned, so a holder
  * killed with SIGKILL blocks others for at most `staleMs`. Waiting is bounded by `waitMs`.
  */
-import type { Config } from '../config.js'
+import type { Ctx } from '../context.js'
 import { SkillError } from '../result.js'
 
 /** How long a lock lives without refresh (`staleMs`) and how long a caller waits (`waitMs`). */
 export interface LockOptions {
   staleMs: number
   waitMs: number
+  /** The clock the wait is measured on (the context's; `Date.now` when not given). */
+  now?: () => number
 }
 
 /**
- * The state locks' options from the config (`CHATGPT_CODEX_LOCK_STALE_MS`,
- * `CHATGPT_CODEX_LOCK_WAIT_MS`): the one place they are unpacked. Never throws.
+ * The state locks' options from the context (`CHATGPT_CODEX_LOCK_STALE_MS`,
+ * `CHATGPT_CODEX_LOCK_WAIT_MS`, and its clock): the one place they are unpacked. Never throws.
  */
-export const lockOptions = (config: Pick<Config, 'lockStaleMs' | 'lockWaitMs'>): LockOptions => ({
-  staleMs: config.lockStaleMs,
-  waitMs: config.lockWaitMs,
+export const lockOptions = (ctx: Ctx): LockOptions => ({
+  staleMs: ctx.config.lockStaleMs,
+  waitMs: ctx.config.lockWaitMs,
+  now: ctx.now,
 })
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
@@ -34,7 +37,8 @@ export async function withLock<T>(
 ): Promise<T> {
   // Loaded on first use: read-only commands never pay for the lock library.
   const { default: lockfile } = await import('proper-lockfile')
-  const deadline = Date.now() + opts.waitMs
+  const now = opts.now ?? Date.now
+  const deadline = now() + opts.waitMs
   let release: () => Promise<void>
   for (let attempt = 0; ; attempt++) {
     try {
@@ -49,7 +53,7 @@ export async function withLock<T>(
       break
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ELOCKED') throw err
-      if (Date.now() >= deadline) {
+      if (now() >= deadline) {
         throw new SkillError(
           'lock_timeout',
           `Another process held the state lock for more than ${opts.waitMs} ms`,

@@ -32,7 +32,7 @@ export const pendingStore = (ctx: Ctx) => {
     },
     async locked<T>(fn: () => Promise<T>): Promise<T> {
       await ensureDir(p.home)
-      return withLock(p.pendingLock, lockOptions(ctx.config), fn)
+      return withLock(p.pendingLock, lockOptions(ctx), fn)
     },
     write: async (pending: Pending) => {
       await writeJson(p.pending, pending, { locked: true })

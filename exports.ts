@@ -31,7 +31,8 @@ export const status = (opts?: Record<string, never>): R => invoke('status', opts
  * Never throws: a failure is a result `{ok: false, code}` with the codes of `start` in src/skill/start.ts, plus `invalid_argument`.
  * @see docs/protocol.md#2-device-code-flow
  */
-export const start = (opts?: { force?: boolean; method?: 'device' | 'browser' }): R => invoke('start', opts)
+export const start = (opts?: { force?: boolean; method?: 'device' | 'browser' }): R =>
+  invoke('start', opts)
 
 /**
  * One check of the pending sign-in; call only after the user says they approved.
@@ -95,7 +96,8 @@ export const usage = (opts?: { force?: boolean }): R => invoke('usage', opts)
  * Never throws: a failure is a result `{ok: false, code}` with the codes of `token` in src/skill/token.ts.
  * @see docs/protocol.md#4-token-refresh
  */
-export const token = (opts?: { format?: 'json' | 'raw' | 'openclaw-exec' }): R => invoke('token', opts)
+export const token = (opts?: { format?: 'json' | 'raw' | 'openclaw-exec' }): R =>
+  invoke('token', opts)
 
 /**
  * One tiny request ("reply with OK") to prove the signed-in model answers: `{model, output_text,

@@ -41,14 +41,18 @@ console.log(`Emulator (auth.openai.com + chatgpt.com/backend-api) on ${emu.url};
 await step('not signed in yet', ['status'])
 const started = await step('the agent shows the URL and code to the user', ['start'])
 await step('expected: still pending', ['poll', '--pending-id', String(started.pending_id)])
-console.log('\n(the user opens the page, types the code and approves: the emulator approves it now)')
+console.log(
+  '\n(the user opens the page, types the code and approves: the emulator approves it now)',
+)
 emu.approve()
 await step('the user said they approved', ['poll', '--pending-id', String(started.pending_id)])
 await step('connected', ['status'])
 await step('rotate the tokens', ['refresh'])
 await step('sign out', ['logout'])
 await step('signed out', ['status'])
-console.log(`\nRequests the emulator served: ${emu.requests.map((r) => `${r.method} ${r.path}`).join(', ')}`)
+console.log(
+  `\nRequests the emulator served: ${emu.requests.map((r) => `${r.method} ${r.path}`).join(', ')}`,
+)
 await emu.close()
 rmSync(root, { recursive: true, force: true })
 process.exitCode = failed ? 1 : 0

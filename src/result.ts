@@ -110,7 +110,8 @@ const DEFAULT_HINTS: Record<ErrorCode, string> = {
   timeout:
     'The request timed out. Check the network, or raise CHATGPT_CODEX_TIMEOUT_MS, then try again.',
   network_error: 'Could not reach the OpenAI service. Check the network connection and try again.',
-  invalid_response: 'The OpenAI service sent a response this tool does not understand. Try again later.',
+  invalid_response:
+    'The OpenAI service sent a response this tool does not understand. Try again later.',
   state_corrupt:
     'A state file is unreadable. It has been kept as it is; run logout to move it aside, then start to sign in again.',
   state_unsafe:
@@ -121,7 +122,8 @@ const DEFAULT_HINTS: Record<ErrorCode, string> = {
     'The tokens returned belong to a different ChatGPT account; nothing was changed. Run logout, then start, to switch accounts.',
   codex_api_key_mode:
     'The Codex CLI is signed in with an API key, which this tool does not overwrite. Run `codex logout` first, or unset CHATGPT_CODEX_STORE.',
-  listener_failed: 'The local sign-in listener failed. Use the paste fallback (callback --url) or the device method.',
+  listener_failed:
+    'The local sign-in listener failed. Use the paste fallback (callback --url) or the device method.',
   gateway_not_running: 'The gateway is not running. Start it with serve --detach.',
   invalid_argument: 'Run with --help to see the usage.',
   invalid_config: 'Fix the environment variable named in the error, then try again.',

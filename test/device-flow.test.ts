@@ -50,7 +50,9 @@ describe('device-code sign-in through the CLI', () => {
     await new Promise((r) => setTimeout(r, 300))
     expect(w.emu.count(DEVICE_TOKEN)).toBe(0)
 
-    const [p1, r2] = await requestsDuring(w, () => w.cli(['poll', '--pending-id', st.json.pending_id]))
+    const [p1, r2] = await requestsDuring(w, () =>
+      w.cli(['poll', '--pending-id', st.json.pending_id]),
+    )
     expect(p1.json).toMatchObject({ ok: true, status: 'pending', retry_after_s: 1 })
     expect(r2).toEqual([DEVICE_TOKEN])
 
@@ -100,7 +102,9 @@ describe('device-code sign-in through the CLI', () => {
     await w.signIn()
     await w.cli(['start', '--force'])
     expect(statSync(w.home).mode & 0o777).toBe(0o700)
-    const files = readdirSync(w.home, { recursive: true, withFileTypes: true }).filter((d) => d.isFile())
+    const files = readdirSync(w.home, { recursive: true, withFileTypes: true }).filter((d) =>
+      d.isFile(),
+    )
     expect(files.length).toBeGreaterThan(0)
     for (const f of files) expect(statSync(join(f.parentPath, f.name)).mode & 0o777).toBe(0o600)
   })
@@ -209,7 +213,11 @@ describe('refresh failures and bad state', () => {
     const r = await w.cli(['refresh'])
     expect(r.json).toMatchObject({ ok: false, code: 'refresh_token_reused', retryable: false })
     const st = await w.cli(['status'])
-    expect(st.json).toMatchObject({ ok: true, status: 'reauth_required', reason: 'refresh_token_reused' })
+    expect(st.json).toMatchObject({
+      ok: true,
+      status: 'reauth_required',
+      reason: 'refresh_token_reused',
+    })
     expect(st.json.hint).toMatch(/logout, then start/)
   })
 
@@ -230,7 +238,10 @@ describe('refresh failures and bad state', () => {
 })
 
 describe('bad CLI arguments', () => {
-  const env = { CHATGPT_CODEX_HOME: '/nonexistent/never-created', CHATGPT_CODEX_ISSUER: 'http://127.0.0.1:9' }
+  const env = {
+    CHATGPT_CODEX_HOME: '/nonexistent/never-created',
+    CHATGPT_CODEX_ISSUER: 'http://127.0.0.1:9',
+  }
   const cases: string[][] = [
     ['bogus'],
     ['status', 'extra'],
@@ -248,14 +259,17 @@ describe('bad CLI arguments', () => {
     ['refresh', '--pretty=1'],
     ['logout', 'now'],
   ]
-  it.each(cases.map((c) => [c.join(' ').slice(0, 60), c]))('%s -> invalid_argument, exit 2', async (_, args) => {
-    const { runCli } = await import('./helpers/cli.js')
-    const r = await runCli(args as string[], env)
-    expect(r.code).toBe(2)
-    expect(r.stdout.trim().split('\n')).toHaveLength(1)
-    expect(r.json).toMatchObject({ ok: false, code: 'invalid_argument', retryable: false })
-    expect(r.stdout + r.stderr).not.toMatch(/\n\s+at /)
-  })
+  it.each(cases.map((c) => [c.join(' ').slice(0, 60), c]))(
+    '%s -> invalid_argument, exit 2',
+    async (_, args) => {
+      const { runCli } = await import('./helpers/cli.js')
+      const r = await runCli(args as string[], env)
+      expect(r.code).toBe(2)
+      expect(r.stdout.trim().split('\n')).toHaveLength(1)
+      expect(r.json).toMatchObject({ ok: false, code: 'invalid_argument', retryable: false })
+      expect(r.stdout + r.stderr).not.toMatch(/\n\s+at /)
+    },
+  )
 
   it('prints usage for --help with exit 0', async () => {
     const { runCli } = await import('./helpers/cli.js')

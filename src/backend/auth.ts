@@ -43,7 +43,9 @@ export async function withAuth<T>(
   let refreshes = first.refreshed ? 1 : 0
   const res = await call(first.creds)
   if (res.status !== 401 || !mayRetry()) return { value: res.value, refreshes }
-  const second = await freshCredentials(ctx, store, { staleAccessToken: first.creds.tokens.access_token })
+  const second = await freshCredentials(ctx, store, {
+    staleAccessToken: first.creds.tokens.access_token,
+  })
   if (second.refreshed) refreshes++
   const retry = await call(second.creds)
   return { value: retry.value, refreshes }

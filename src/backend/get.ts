@@ -31,13 +31,13 @@ export async function authedGet(
     ctx,
     store,
     async (creds) => {
-    const res = await send({
-      method: 'GET',
-      url: `${ctx.config.backendUrl}${path}`,
-      headers: backendHeaders(ctx, creds),
-      timeoutMs: ctx.config.timeoutMs,
-    })
-    return { status: res.status, value: res }
+      const res = await send({
+        method: 'GET',
+        url: `${ctx.config.backendUrl}${path}`,
+        headers: backendHeaders(ctx, creds),
+        timeoutMs: ctx.config.timeoutMs,
+      })
+      return { status: res.status, value: res }
     },
     undefined,
     known,

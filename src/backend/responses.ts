@@ -131,7 +131,8 @@ export function normalizeRequest(
   // the conversation's own rules come before the conversation.
   const first: Item[] = []
   const rest: Item[] = []
-  if (typeof req.instructions === 'string' && req.instructions) first.push(developer(req.instructions))
+  if (typeof req.instructions === 'string' && req.instructions)
+    first.push(developer(req.instructions))
   for (const item of items) (isDeveloper(item) ? first : rest).push(item)
   body.input = first.length ? [...first, ...rest] : rest
   body.instructions =

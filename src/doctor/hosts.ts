@@ -74,7 +74,14 @@ export const gateway: Check = (s) => {
   const g = s.gateway
   if (!g) return []
   if (g.alive) {
-    return [{ id: 'gateway_running', severity: 'info', message: `The gateway runs at ${g.url} (pid ${g.pid})`, fix: null }]
+    return [
+      {
+        id: 'gateway_running',
+        severity: 'info',
+        message: `The gateway runs at ${g.url} (pid ${g.pid})`,
+        fix: null,
+      },
+    ]
   }
   return [
     {

@@ -55,4 +55,3 @@ export const readCredentials = (s: Snapshot): Parsed<Credentials> =>
     : parseState<Credentials>(s.files.credentials, Credentials)
 /** The pending login. Never throws. */
 export const readPending = (s: Snapshot) => parseState<Pending>(s.files.pending, Pending)
-

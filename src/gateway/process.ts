@@ -61,7 +61,11 @@ export async function mintUiUrl(ctx: Ctx, port: number): Promise<string> {
     headers: { authorization: `Bearer ${key}` },
     timeoutMs: 5000,
   })
-  if (res.status !== 200) throw new SkillError('gateway_not_running', `The gateway did not mint a page link (HTTP ${res.status})`)
+  if (res.status !== 200)
+    throw new SkillError(
+      'gateway_not_running',
+      `The gateway did not mint a page link (HTTP ${res.status})`,
+    )
   return String(JSON.parse(res.text).ui_url)
 }
 
@@ -77,7 +81,12 @@ export async function foregroundGateway(ctx: Ctx, opts: GatewayOptions) {
     corsOrigin: opts.cors_origin,
     log: (line) => process.stderr.write(`${JSON.stringify(line)}\n`),
   })
-  const info: Running = { pid: process.pid, port: gw.port, url: gw.url, started_at: new Date(ctx.now()).toISOString() }
+  const info: Running = {
+    pid: process.pid,
+    port: gw.port,
+    url: gw.url,
+    started_at: new Date(ctx.now()).toISOString(),
+  }
   await writeGatewayRecord(ctx, info)
   // Hosts reading the registry learn the gateway's URL (and, on shutdown, that it is gone).
   await refreshGatewayEntry(ctx).catch(() => {})
@@ -103,12 +112,19 @@ export async function foregroundGateway(ctx: Ctx, opts: GatewayOptions) {
 export async function detachGateway(ctx: Ctx, opts: GatewayOptions) {
   const existing = await runningGateway(ctx)
   if (existing) {
-    return { status: 'running' as const, already_running: true, ...existing, key_file: keyPath(ctx), ui_url: await mintUiUrl(ctx, existing.port) }
+    return {
+      status: 'running' as const,
+      already_running: true,
+      ...existing,
+      key_file: keyPath(ctx),
+      ui_url: await mintUiUrl(ctx, existing.port),
+    }
   }
   const args = ['serve', '--port', String(opts.port ?? 0)]
   if (opts.cors_origin) args.push('--cors-origin', opts.cors_origin)
   const argv = selfArgv(args)
-  if (!argv) throw new SkillError('internal_error', 'Cannot find the entry script to start the gateway')
+  if (!argv)
+    throw new SkillError('internal_error', 'Cannot find the entry script to start the gateway')
   await ensureDir(ctx.config.home)
   const logFd = openSync(paths(ctx).log, 'a', 0o600)
   const child = spawn(process.execPath, argv, {
@@ -127,9 +143,13 @@ export async function detachGateway(ctx: Ctx, opts: GatewayOptions) {
   child.unref()
   const started = line ? (JSON.parse(line) as Record<string, unknown>) : undefined
   if (!started?.ok) {
-    throw new SkillError('gateway_not_running', `The gateway did not start${started?.error ? `: ${String(started.error)}` : ''}`, {
-      hint: `See ${paths(ctx).log}.`,
-    })
+    throw new SkillError(
+      'gateway_not_running',
+      `The gateway did not start${started?.error ? `: ${String(started.error)}` : ''}`,
+      {
+        hint: `See ${paths(ctx).log}.`,
+      },
+    )
   }
   const { ok: _ok, ...info } = started
   return { ...info, log_file: paths(ctx).log, ui_url: await mintUiUrl(ctx, Number(info.port)) }

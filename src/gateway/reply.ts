@@ -30,7 +30,12 @@ const TYPE: Record<number, string> = {
   502: 'upstream_error',
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const text = JSON.stringify(body)
   res.writeHead(status, {
     'content-type': 'application/json',
@@ -42,26 +47,52 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 }
 
 /** The OpenAI error envelope for a failure, plus the HTTP status it maps to. */
-export function errorBody(err: unknown): { status: number; body: { error: Record<string, unknown> }; headers: Record<string, string> } {
+export function errorBody(err: unknown): {
+  status: number
+  body: { error: Record<string, unknown> }
+  headers: Record<string, string>
+} {
   const f = toFailure(err)
   const status = STATUS[f.code] ?? 502
   const { ok: _ok, error, code, hint: _hint, retryable: _r, ...extra } = f
   const headers: Record<string, string> = {}
-  if (status === 429 && typeof f.retry_after_s === 'number') headers['retry-after'] = String(f.retry_after_s)
-  return { status, headers, body: { error: { message: error, type: TYPE[status] ?? 'server_error', code, param: null, ...extra } } }
+  if (status === 429 && typeof f.retry_after_s === 'number')
+    headers['retry-after'] = String(f.retry_after_s)
+  return {
+    status,
+    headers,
+    body: {
+      error: { message: error, type: TYPE[status] ?? 'server_error', code, param: null, ...extra },
+    },
+  }
 }
 
-export function sendError(res: ServerResponse, err: unknown, extraHeaders: Record<string, string> = {}): void {
+export function sendError(
+  res: ServerResponse,
+  err: unknown,
+  extraHeaders: Record<string, string> = {},
+): void {
   const { status, body, headers } = errorBody(err)
   sendJson(res, status, body, { ...headers, ...extraHeaders })
 }
 
 /** A plain error that is not a SkillError (e.g. 413, 421), in the same envelope. */
-export function sendPlainError(res: ServerResponse, status: number, code: string, message: string, param: string | null = null): void {
+export function sendPlainError(
+  res: ServerResponse,
+  status: number,
+  code: string,
+  message: string,
+  param: string | null = null,
+): void {
   // A refusal is sent before the request body is read: close the connection, so no unread
   // body can linger on a kept-alive socket in front of the client's next request.
   const close = status === 401 || status === 403 || status === 413 || status === 421
-  sendJson(res, status, { error: { message, type: TYPE[status] ?? 'invalid_request_error', code, param } }, close ? { connection: 'close' } : {})
+  sendJson(
+    res,
+    status,
+    { error: { message, type: TYPE[status] ?? 'invalid_request_error', code, param } },
+    close ? { connection: 'close' } : {},
+  )
 }
 
 export const sse = (data: unknown, event?: string) =>

@@ -52,25 +52,50 @@ function readBody(req: IncomingMessage): Promise<Buffer | 'too_large'> {
 /** Starts the gateway. Credentials and catalog are read from disk as they change. */
 export async function startGateway(ctx: Ctx, opts: GatewayOptions): Promise<Gateway> {
   const keyMatches = bearerCheck(await loadOrCreateKey(ctx))
-  const deps: RouteDeps = { ctx, store: memoStore(await openStore(ctx)), catalog: catalogCache(ctx) }
+  const deps: RouteDeps = {
+    ctx,
+    store: memoStore(await openStore(ctx)),
+    catalog: catalogCache(ctx),
+  }
   const feed = createModelFeed(ctx)
   let sessions: UiSessions = createUiSessions(0)
   const log = opts.log ?? (() => {})
 
-  async function handle(req: IncomingMessage, res: ServerResponse, url: URL, auth: AuthKind, entry: RouteLog) {
+  async function handle(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    auth: AuthKind,
+    entry: RouteLog,
+  ) {
     const route = `${req.method} ${url.pathname}`
     if (route === 'GET /v1/models') return listModels(deps, res)
     if (route === 'GET /v1/models/events') return eventsRoute(res, feed)
     if (route === 'POST /v1/ui/code') return mintRoute(res, auth, sessions)
-    if (route === 'GET /__whoami' && auth === 'bearer') return sendJson(res, 200, { pid: process.pid, port: server.address() && (server.address() as AddressInfo).port })
+    if (route === 'GET /__whoami' && auth === 'bearer')
+      return sendJson(res, 200, {
+        pid: process.pid,
+        port: server.address() && (server.address() as AddressInfo).port,
+      })
     if (route !== 'POST /v1/responses' && route !== 'POST /v1/chat/completions') {
       return sendPlainError(res, 404, 'not_found', `No route ${req.method} ${url.pathname}`)
     }
     if (Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES) {
-      return sendPlainError(res, 413, 'request_too_large', `Request bodies are limited to ${MAX_BODY_BYTES} bytes`)
+      return sendPlainError(
+        res,
+        413,
+        'request_too_large',
+        `Request bodies are limited to ${MAX_BODY_BYTES} bytes`,
+      )
     }
     const raw = await readBody(req)
-    if (raw === 'too_large') return sendPlainError(res, 413, 'request_too_large', `Request bodies are limited to ${MAX_BODY_BYTES} bytes`)
+    if (raw === 'too_large')
+      return sendPlainError(
+        res,
+        413,
+        'request_too_large',
+        `Request bodies are limited to ${MAX_BODY_BYTES} bytes`,
+      )
     let json: unknown
     try {
       json = JSON.parse(raw.toString('utf8'))
@@ -79,7 +104,8 @@ export async function startGateway(ctx: Ctx, opts: GatewayOptions): Promise<Gate
     }
     if (route === 'POST /v1/responses') {
       const body = checkBody(ResponsesRequest, json)
-      if (!body.ok) return sendPlainError(res, 400, 'invalid_request_body', body.message, body.param)
+      if (!body.ok)
+        return sendPlainError(res, 400, 'invalid_request_body', body.message, body.param)
       return responses(deps, req, res, body.data, entry)
     }
     const body = checkBody(ChatRequest, json)
@@ -124,8 +150,15 @@ export async function startGateway(ctx: Ctx, opts: GatewayOptions): Promise<Gate
     if (keyMatches(req.headers.authorization)) auth = 'bearer'
     else {
       const c = sessions.cookieAuth(req)
-      if (c === 'bad_origin') return sendPlainError(res, 403, 'bad_origin', 'Cross-origin request refused')
-      if (c !== 'ok') return sendPlainError(res, 401, 'invalid_api_key', 'Missing or wrong local key (Authorization: Bearer <key>)')
+      if (c === 'bad_origin')
+        return sendPlainError(res, 403, 'bad_origin', 'Cross-origin request refused')
+      if (c !== 'ok')
+        return sendPlainError(
+          res,
+          401,
+          'invalid_api_key',
+          'Missing or wrong local key (Authorization: Bearer <key>)',
+        )
       auth = 'cookie'
     }
     handle(req, res, url, auth, entry).catch((err) => {

@@ -69,7 +69,10 @@ export async function pollDevice(ctx: Ctx, p: DevicePending, pending: PendingSto
   try {
     outcome = await pollDeviceToken(ctx.config, p, now)
   } catch (err) {
-    if (err instanceof SkillError && (err.code === 'access_denied' || err.code === 'device_code_expired')) {
+    if (
+      err instanceof SkillError &&
+      (err.code === 'access_denied' || err.code === 'device_code_expired')
+    ) {
       await pending.remove()
     }
     throw err

@@ -9,7 +9,11 @@ import { SkillError } from '../result.js'
 import { openStore } from '../store/credentials.js'
 import { pendingStore } from '../store/pending.js'
 
-async function readKeepingCorrupt<T>(read: () => Promise<T>, quarantine: () => Promise<string | undefined>, moved: string[]) {
+async function readKeepingCorrupt<T>(
+  read: () => Promise<T>,
+  quarantine: () => Promise<string | undefined>,
+  moved: string[],
+) {
   try {
     return await read()
   } catch (err) {
@@ -33,7 +37,11 @@ export async function logout(ctx: Ctx) {
   const removed: string[] = []
   const pending = pendingStore(ctx)
   await pending.locked(async () => {
-    const p = await readKeepingCorrupt(() => pending.read(), () => pending.quarantine(), moved_aside)
+    const p = await readKeepingCorrupt(
+      () => pending.read(),
+      () => pending.quarantine(),
+      moved_aside,
+    )
     if (p?.method === 'browser') await (await import('../signin/browser.js')).stopListener(p)
     if (await pending.remove()) removed.push(pending.path)
   })
@@ -41,7 +49,11 @@ export async function logout(ctx: Ctx) {
   const store = await openStore(ctx)
   let revoked: boolean | null = null
   await store.locked(async () => {
-    const creds = await readKeepingCorrupt(() => store.read(), () => store.quarantine(), moved_aside)
+    const creds = await readKeepingCorrupt(
+      () => store.read(),
+      () => store.quarantine(),
+      moved_aside,
+    )
     if (creds) revoked = await revoke(ctx.config, { refresh: creds.tokens.refresh_token })
     if (await store.remove()) removed.push(store.path)
   })
@@ -50,7 +62,9 @@ export async function logout(ctx: Ctx) {
     status: 'disconnected' as const,
     was_signed_in: revoked !== null,
     revoked,
-    ...(revoked === null ? {} : { revoke_note: 'A revoke request was sent to the issuer (best effort).' }),
+    ...(revoked === null
+      ? {}
+      : { revoke_note: 'A revoke request was sent to the issuer (best effort).' }),
     removed,
     ...(moved_aside.length ? { moved_aside } : {}),
     ...host,

@@ -32,7 +32,8 @@ export async function poll(ctx: Ctx, opts: PollOptions = {}) {
       throw new SkillError('pending_id_mismatch', 'That pending_id is not the current sign-in')
     }
     // A browser login checks its own deadline: an outcome the listener recorded still counts.
-    if (p.method === 'browser') return (await import('../signin/browser.js')).pollBrowser(ctx, p, pending)
+    if (p.method === 'browser')
+      return (await import('../signin/browser.js')).pollBrowser(ctx, p, pending)
     return pollDevice(ctx, p, pending)
   })
 }

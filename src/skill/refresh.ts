@@ -18,7 +18,9 @@ export async function refresh(ctx: Ctx) {
   return {
     status: 'connected' as const,
     refreshed,
-    ...(refreshed ? {} : { note: 'Another process refreshed the tokens a moment ago; they were reused.' }),
+    ...(refreshed
+      ? {}
+      : { note: 'Another process refreshed the tokens a moment ago; they were reused.' }),
     account: accountView(creds),
     ...tokenExpiry(creds, ctx.now()),
   }

@@ -31,7 +31,8 @@ export interface ServeOptions {
  */
 export async function serve(ctx: Ctx, opts: ServeOptions = {}) {
   const modes = [opts.detach, opts.stop, opts.ui_url].filter(Boolean).length
-  if (modes > 1) throw new SkillError('invalid_argument', 'Use only one of --detach, --stop and --ui-url')
+  if (modes > 1)
+    throw new SkillError('invalid_argument', 'Use only one of --detach, --stop and --ui-url')
   if (opts.stop) return stopGateway(ctx)
   if (opts.ui_url) {
     const run = await runningGateway(ctx)

@@ -8,7 +8,13 @@ import type { FixNote } from '../store/fsafe.js'
 import { codexChatgptSignIn } from '../store/codex-auth.js'
 import { openStore } from '../store/credentials.js'
 import { pendingStore } from '../store/pending.js'
-import { accountView, browserPendingView, devicePendingView, iso, tokenExpiry } from '../signin/views.js'
+import {
+  accountView,
+  browserPendingView,
+  devicePendingView,
+  iso,
+  tokenExpiry,
+} from '../signin/views.js'
 import { recordedGateway } from '../store/gateway-record.js'
 import { readRegistrySummary, registryPaths } from '../host/registry.js'
 

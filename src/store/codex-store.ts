@@ -146,4 +146,3 @@ export function codexStore(ctx: Ctx): CredentialStore {
     quarantine: () => moveAside(p.auth, ctx.now()),
   }
 }
-

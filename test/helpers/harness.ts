@@ -49,7 +49,8 @@ export async function world(
       if (!s.json?.ok) throw new Error(`start failed: ${s.stdout}`)
       emu.approve()
       const p = await w.cli(['poll'])
-      if (p.json?.status !== 'connected') throw new Error(`poll failed: ${p.stdout} after start: ${s.stdout}`)
+      if (p.json?.status !== 'connected')
+        throw new Error(`poll failed: ${p.stdout} after start: ${s.stdout}`)
       emu.set({ interval: '5' })
       return p
     },

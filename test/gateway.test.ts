@@ -3,6 +3,7 @@
  * with the official `openai` SDK as the client.
  */
 import { request as httpRequest } from 'node:http'
+import { connect } from 'node:net'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import OpenAI from 'openai'
@@ -411,6 +412,34 @@ describe('gateway refusals and streams', () => {
     })
     expect(cors.headers.get('access-control-allow-origin')).toBeNull()
     for (const r of [none, wrong, host, big]) record(r.body)
+  })
+
+  it('answers a malformed request target with a 400 and keeps serving (issue 16)', async () => {
+    // Sent raw: clients normalise these away. `//...` is no valid relative URL, and parsing it
+    // once threw in the request handler and ended the process.
+    const send = (target: string, auth: boolean) =>
+      new Promise<string>((resolve, reject) => {
+        const sock = connect(gw.port, '127.0.0.1')
+        let text = ''
+        sock.on('data', (d) => (text += d))
+        sock.on('end', () => resolve(text))
+        sock.on('error', reject)
+        sock.write(
+          `GET ${target} HTTP/1.1\r\nHost: 127.0.0.1:${gw.port}\r\n` +
+            (auth ? `Authorization: Bearer ${key}\r\n` : '') +
+            'Connection: close\r\n\r\n',
+        )
+      })
+    for (const target of ['//', '///', '//:99999/', '//a%20b/']) {
+      for (const auth of [true, false]) {
+        const text = await send(target, auth)
+        expect(text, `${target} auth=${auth}`).toMatch(/^HTTP\/1\.1 400 /)
+        expect(text).toContain('"code":"invalid_request_target"')
+        record(text)
+      }
+    }
+    const models = await fetch(`${gw.url}/models`, { headers: { authorization: `Bearer ${key}` } })
+    expect(models.status).toBe(200)
   })
 
   it('ends a cut upstream stream with an error, never a clean [DONE]', async () => {

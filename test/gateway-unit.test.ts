@@ -11,6 +11,7 @@ import { createContext } from '../src/context.js'
 import { loadOrCreateKey } from '../src/gateway/key.js'
 import type { RawModel } from '../src/backend/models.js'
 import { normalizeRequest, upstreamError } from '../src/backend/responses.js'
+import { resolveModel, toUpstream } from '../src/backend/upstream.js'
 import {
   readBatches,
   readEvents,
@@ -18,7 +19,8 @@ import {
   SsePassThrough,
   StreamEvent,
 } from '../src/backend/sse.js'
-import { ChatStreamer, chatToResponses, responsesToChat } from '../src/gateway/chat.js'
+import { chatDraft } from '../src/gateway/chat.js'
+import { ChatStreamer, responsesToChat } from '../src/gateway/chat-reply.js'
 import { errorBody } from '../src/gateway/reply.js'
 import { ChatRequest, checkBody, ResponsesRequest } from '../src/gateway/schemas.js'
 
@@ -116,8 +118,8 @@ describe('normalizeRequest', () => {
       'A1',
     ])
     expect(input.slice(0, 4).every((i) => i.role === 'developer')).toBe(true)
-    // Chat messages take the same path: translated, then normalised.
-    const chat = chatToResponses({
+    // Chat messages take the same path: translated, then built against the resolved model.
+    const chat = chatDraft({
       model: 'gpt-5.5',
       messages: [
         { role: 'user', content: 'U1' },
@@ -127,10 +129,9 @@ describe('normalizeRequest', () => {
         { role: 'user', content: 'U2' },
       ],
     })
-    const hoisted = (normalizeRequest(chat.body, known).body.input as any[]).map((i) => [
-      i.role,
-      i.content[0].text,
-    ])
+    const hoisted = (toUpstream(chat, resolveModel('gpt-5.5', known)).body.input as any[]).map(
+      (i) => [i.role, i.content[0].text],
+    )
     expect(hoisted).toEqual([
       ['developer', 'D1'],
       ['developer', 'S1'],
@@ -154,9 +155,7 @@ describe('normalizeRequest', () => {
     )
     const { body } = normalizeRequest({ model: 'gpt-nope', input: 'x' }, { ...known, known: false })
     expect(body).toMatchObject({ model: 'gpt-nope', instructions: 'Base for gpt-5.5' })
-    expect(() => normalizeRequest({ input: 'x' }, known)).toThrow(
-      expect.objectContaining({ code: 'invalid_argument' }),
-    )
+    // A body without a model never gets here: the door refuses it (see "request bodies").
   })
 })
 
@@ -217,7 +216,7 @@ describe('SSE reading', () => {
       status: 'completed',
       output_text: 'Hi',
     })
-    expect(r.output[0].content[0].annotations).toEqual([])
+    expect((r.output[0]!.content as any[])[0].annotations).toEqual([])
     expect(r.usage).toMatchObject({
       input_tokens: 3,
       output_tokens: 1,
@@ -274,7 +273,7 @@ describe('upstream errors', () => {
 
 describe('chat <-> responses', () => {
   it('translates roles, images, tools, tool results, tool_choice, response_format and reasoning_effort', () => {
-    const { body, dropped, includeUsage, stream } = chatToResponses({
+    const draft = chatDraft({
       model: 'gpt-5.5',
       messages: [
         { role: 'system', content: 'Sys' },
@@ -312,7 +311,9 @@ describe('chat <-> responses', () => {
       stream: true,
       stream_options: { include_usage: true },
     })
-    expect([stream, includeUsage, dropped]).toEqual([true, true, ['temperature', 'n']])
+    const { stream, includeUsage, dropped } = draft
+    const { body } = toUpstream(draft, resolveModel('gpt-5.5', known))
+    expect([stream, includeUsage, dropped]).toEqual([true, true, ['n', 'temperature']])
     expect(body.input).toEqual([
       { type: 'message', role: 'developer', content: [{ type: 'input_text', text: 'Sys' }] },
       {
@@ -350,33 +351,35 @@ describe('chat <-> responses', () => {
         usage: { input_tokens: 2, output_tokens: 3 },
       },
       'gpt-5.5',
+      Date.now,
     )
-    expect(c.choices[0].message).toMatchObject({
+    expect(c.choices[0]!.message).toMatchObject({
       role: 'assistant',
       content: null,
       reasoning_content: 'Thinking',
       tool_calls: [{ id: 'call_2', type: 'function', function: { name: 'f', arguments: '{}' } }],
     })
-    expect(c.choices[0].finish_reason).toBe('tool_calls')
+    expect(c.choices[0]!.finish_reason).toBe('tool_calls')
     expect(c.usage).toMatchObject({ prompt_tokens: 2, completion_tokens: 3, total_tokens: 5 })
     const cut = responsesToChat(
       { status: 'incomplete', incomplete_details: { reason: 'max_output_tokens' }, output: [] },
       'gpt-5.5',
+      Date.now,
     )
-    expect(cut.choices[0].finish_reason).toBe('length')
+    expect(cut.choices[0]!.finish_reason).toBe('length')
   })
 
   it('streamed chunks: role first, the tool call first delta with id/type/name, a usage chunk with choices: []', () => {
-    const s = new ChatStreamer('gpt-5.5', true)
+    const s = new ChatStreamer('gpt-5.5', true, Date.now)
     const ev = (type: string, data: object) =>
       new StreamEvent(type, JSON.stringify({ type, ...data }))
-    expect(s.first().choices[0].delta).toEqual({ role: 'assistant', content: '' })
+    expect(s.first().choices[0]!.delta).toEqual({ role: 'assistant', content: '' })
     const [add] = s.map(
       ev('response.output_item.added', {
         item: { type: 'function_call', id: 'fc_1', call_id: 'call_1', name: 'f' },
       }),
     )
-    expect(add!.choices[0].delta.tool_calls[0]).toEqual({
+    expect(add!.choices[0]!.delta.tool_calls![0]).toEqual({
       index: 0,
       id: 'call_1',
       type: 'function',
@@ -385,15 +388,18 @@ describe('chat <-> responses', () => {
     const [arg] = s.map(
       ev('response.function_call_arguments.delta', { item_id: 'fc_1', delta: '{}' }),
     )
-    expect(arg!.choices[0].delta.tool_calls[0]).toEqual({ index: 0, function: { arguments: '{}' } })
+    expect(arg!.choices[0]!.delta.tool_calls![0]).toEqual({
+      index: 0,
+      function: { arguments: '{}' },
+    })
     expect(
-      s.map(ev('response.reasoning_summary_text.delta', { delta: 'hm' }))[0]!.choices[0].delta,
+      s.map(ev('response.reasoning_summary_text.delta', { delta: 'hm' }))[0]!.choices[0]!.delta,
     ).toEqual({ reasoning_content: 'hm' })
     expect(s.finished).toBe(false)
     const [fin, usage] = s.map(
       ev('response.completed', { response: { usage: { input_tokens: 1, output_tokens: 1 } } }),
     )
-    expect(fin!.choices[0].finish_reason).toBe('tool_calls')
+    expect(fin!.choices[0]!.finish_reason).toBe('tool_calls')
     expect(usage).toMatchObject({ choices: [], usage: { total_tokens: 2 } })
     expect(s.finished).toBe(true)
   })
@@ -462,7 +468,7 @@ describe('request bodies at the boundary', () => {
       'tool_choice',
     ])
     // Dropped fields are still seen (and named) downstream.
-    expect(c.ok && chatToResponses(c.data).dropped).toEqual(['n'])
+    expect(c.ok && chatDraft(c.data).dropped).toEqual(['n'])
   })
 
   it('refuses wrong shapes naming the field, as OpenAI does with `param`', () => {

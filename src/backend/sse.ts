@@ -4,26 +4,33 @@
  * with `output: []` after a fully streamed answer.
  */
 import { createParser } from 'eventsource-parser'
+import {
+  partsOf,
+  type CompleteResponse,
+  type EventData,
+  type OutputItem,
+  type ResponseObject,
+} from './events.js'
 
 /** One SSE event. `data` is parsed on first read: a pass-through of a delta never parses it. */
 export class StreamEvent {
-  private parsed: Record<string, any> | undefined
+  private parsed: EventData | undefined
   constructor(
     /** The `type` of the event (the SSE event name, else the data's own `type`). */
     readonly type: string,
     /** The data line as received, for pass-through. */
     readonly raw: string,
-    parsed?: Record<string, any>,
+    parsed?: EventData,
   ) {
     this.parsed = parsed
   }
 
   /** The data as JSON (`{}` when it is not an object). */
-  get data(): Record<string, any> {
+  get data(): EventData {
     if (this.parsed === undefined) {
       try {
         const v: unknown = JSON.parse(this.raw)
-        this.parsed = v && typeof v === 'object' ? (v as Record<string, any>) : {}
+        this.parsed = v && typeof v === 'object' ? (v as EventData) : {}
       } catch {
         this.parsed = {}
       }
@@ -37,7 +44,7 @@ function toEvent(data: string, event: string | undefined): StreamEvent | undefin
   // ones are parsed here, to learn their type.
   if (event && event !== 'message') return new StreamEvent(event, data)
   try {
-    const v = JSON.parse(data) as Record<string, any>
+    const v = JSON.parse(data) as EventData | null
     if (!v || typeof v !== 'object') return undefined
     return new StreamEvent(typeof v.type === 'string' ? v.type : 'message', data, v)
   } catch {
@@ -142,13 +149,19 @@ const COLLECTED = new Set([
   'error',
 ])
 
-/** Accumulates a stream into one complete Responses object. */
+/**
+ * Accumulates a stream into one complete Responses object. `now` is the injected clock (read
+ * only when the backend sent no `created_at`).
+ */
 export class ResponseCollector {
-  private base: Record<string, any> = {}
-  private items = new Map<number, Record<string, any>>()
-  completed: Record<string, any> | undefined
-  failed: Record<string, any> | undefined
+  private base: ResponseObject = {}
+  private items = new Map<number, OutputItem>()
+  completed: ResponseObject | undefined
+  failed: unknown
 
+  constructor(private readonly now: () => number = Date.now) {}
+
+  /** Takes one event in; only the ones that build the answer are kept. Never fails. */
   add(ev: StreamEvent): void {
     if (!COLLECTED.has(ev.type)) return
     const d = ev.data
@@ -163,21 +176,21 @@ export class ResponseCollector {
   }
 
   /** The items, in output order, from the `done` events (or the completion's own list). */
-  output(): Record<string, any>[] {
+  output(): OutputItem[] {
     const own = this.completed?.output
     if (Array.isArray(own) && own.length) return own
     return [...this.items.entries()].sort((a, b) => a[0] - b[0]).map(([, item]) => item)
   }
 
   /** The complete response object SDKs expect. */
-  response(): Record<string, any> {
-    const r = { ...this.base, ...this.completed }
+  response(): CompleteResponse {
+    const r: ResponseObject = { ...this.base, ...this.completed }
     const output = this.output().map(withAnnotations)
     const usage = r.usage ?? {}
     return {
       id: r.id,
       object: 'response',
-      created_at: r.created_at ?? Math.floor(Date.now() / 1000),
+      created_at: r.created_at ?? Math.floor(this.now() / 1000),
       model: r.model,
       status: r.status ?? (this.completed ? 'completed' : 'incomplete'),
       output,
@@ -201,22 +214,20 @@ export class ResponseCollector {
 }
 
 /** SDKs read `annotations` on every output_text part. */
-function withAnnotations(item: Record<string, any>): Record<string, any> {
+function withAnnotations(item: OutputItem): OutputItem {
   if (item.type !== 'message' || !Array.isArray(item.content)) return item
   return {
     ...item,
-    content: item.content.map((p: Record<string, any>) =>
-      p.type === 'output_text' ? { annotations: [], ...p } : p,
-    ),
+    content: partsOf(item).map((p) => (p.type === 'output_text' ? { annotations: [], ...p } : p)),
   }
 }
 
 /** The concatenated text of the message items. */
-export function outputText(output: Record<string, any>[]): string {
+export function outputText(output: OutputItem[]): string {
   return output
     .filter((i) => i.type === 'message')
-    .flatMap((i) => (Array.isArray(i.content) ? i.content : []))
-    .filter((p: Record<string, any>) => p.type === 'output_text')
-    .map((p: Record<string, any>) => String(p.text ?? ''))
+    .flatMap(partsOf)
+    .filter((p) => p.type === 'output_text')
+    .map((p) => String(p.text ?? ''))
     .join('')
 }

@@ -71,12 +71,12 @@ export function catalogCache(ctx: Ctx) {
     (loading ??= loadCatalog(ctx)
       .then(
         (c) =>
-          (entry = { at: Date.now(), account, models: c.models, known: c.source !== 'fallback' }),
+          (entry = { at: ctx.now(), account, models: c.models, known: c.source !== 'fallback' }),
       )
       .finally(() => (loading = undefined)))
   return async (account: string, slug?: string): Promise<GatewayCatalog> => {
     if (!entry || entry.account !== account) return load(account)
-    const age = Date.now() - entry.at
+    const age = ctx.now() - entry.at
     if (
       slug !== undefined &&
       age > UNKNOWN_RELOAD_MS &&

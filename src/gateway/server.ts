@@ -105,7 +105,7 @@ export async function startGateway(ctx: Ctx, opts: GatewayOptions): Promise<Gate
     server.listen(opts.port, '127.0.0.1', () => resolve())
   })
   deps.port = (server.address() as AddressInfo).port
-  deps.sessions = createUiSessions(deps.port)
+  deps.sessions = createUiSessions(deps.port, ctx.now)
   return {
     port: deps.port,
     url: `http://127.0.0.1:${deps.port}/v1`,

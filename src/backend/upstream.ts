@@ -1,0 +1,234 @@
+/**
+ * The one internal request every dialect becomes before it goes to `{backend}/codex/responses`:
+ * a dialect translates its typed body into an {@link UpstreamDraft} (pure, no model needed), the
+ * model is resolved once against the catalog ({@link resolveModel}), and {@link toUpstream} joins
+ * the two into the body the backend accepts. Adding a dialect is adding a draft function.
+ * @see docs/protocol.md#responses-endpoint
+ */
+import { SkillError } from '../result.js'
+import type { RawModel } from './models.js'
+
+/** A content part (`input_text`, `input_image`, `output_text`, ...); the backend judges the rest. */
+export interface ContentPart {
+  type: string
+  [k: string]: unknown
+}
+
+/** A Responses input item as a caller may send it: typed (`{type, ...}`) or `{role, content}`. */
+export interface InputItem {
+  type?: string
+  role?: string
+  content?: string | ContentPart[] | null
+  [k: string]: unknown
+}
+
+/** An item as it goes upstream: always typed; a message's content is always a list of parts. */
+export type UpstreamItem = InputItem & { type: string }
+
+/** A `/v1/responses` body as the gateway's schema (or `verify`) hands it over. */
+export interface ResponsesInput {
+  model: string
+  input?: string | InputItem[]
+  instructions?: string | null
+  [k: string]: unknown
+}
+
+/**
+ * The fields forwarded as they are, in the caller's order. `model` and `input` hold their places
+ * only: {@link toUpstream} writes the resolved slug and the ordered items there.
+ */
+export interface ForwardedFields {
+  model?: unknown
+  input?: unknown
+  tools?: unknown
+  tool_choice?: unknown
+  parallel_tool_calls?: unknown
+  reasoning?: unknown
+  text?: unknown
+  prompt_cache_key?: unknown
+}
+
+/** What a dialect translates into, before the model is resolved. */
+export interface UpstreamDraft {
+  fields: ForwardedFields
+  items: UpstreamItem[]
+  /** The caller's own instructions (they go first in `input`, as a developer message). */
+  instructions?: string | null
+  /** Parameters the caller sent that the backend would refuse; not forwarded. Sorted. */
+  dropped: string[]
+}
+
+/** The body sent to the backend. */
+export interface ResponsesBody extends ForwardedFields {
+  model: string
+  input: UpstreamItem[]
+  instructions: string
+  store: false
+  stream: true
+  include: string[]
+}
+
+/** One request for the backend, resolved: its body, the bare slug, what was dropped. */
+export interface UpstreamRequest {
+  body: ResponsesBody
+  slug: string
+  dropped: string[]
+}
+
+/** The model a request names, looked up once: its bare slug and the instructions it goes with. */
+export interface ResolvedModel {
+  slug: string
+  baseInstructions: string
+}
+
+/** Parameters the Codex backend refuses; dropped, and named in the caller's response. */
+export const REFUSED_PARAMS = [
+  'max_output_tokens',
+  'max_tokens',
+  'max_completion_tokens',
+  'temperature',
+  'top_p',
+  'stop',
+  'metadata',
+  'presence_penalty',
+  'frequency_penalty',
+  'logit_bias',
+  'seed',
+  'user',
+  'service_tier',
+  'truncation',
+  'top_logprobs',
+  'safety_identifier',
+  'previous_response_id',
+  'background',
+] as const
+
+/** Keys forwarded as they are; everything else is dropped and reported. */
+const FORWARDED = new Set<string>([
+  'model',
+  'input',
+  'tools',
+  'tool_choice',
+  'parallel_tool_calls',
+  'reasoning',
+  'text',
+  'prompt_cache_key',
+])
+const LOCAL = new Set(['stream', 'store', 'instructions', 'include', 'stream_options'])
+
+/** `openai-codex/<slug>` or `<slug>` -> `<slug>`. Never fails. */
+export const bareSlug = (model: string) => model.replace(/^openai-codex\//, '')
+
+/**
+ * Looks a bare slug up in the catalog, once per request. Only a catalog the backend sent can
+ * say a model does not exist; with the bundled fallback the backend itself decides.
+ * @throws SkillError `model_not_available` (a slug a known catalog does not list).
+ * @see docs/protocol.md#model-catalog
+ */
+export function resolveModel(
+  slug: string,
+  catalog: { models: RawModel[]; known: boolean },
+): ResolvedModel {
+  const entry = catalog.models.find((m) => m.slug === slug)
+  if (!entry && catalog.known) {
+    throw new SkillError(
+      'model_not_available',
+      `The model "${slug}" is not available to this ChatGPT account`,
+      { extra: { model: slug } },
+    )
+  }
+  return {
+    slug,
+    baseInstructions:
+      entry?.base_instructions ??
+      catalog.models[0]?.base_instructions ??
+      'You are a helpful assistant.',
+  }
+}
+
+const developer = (text: string): UpstreamItem => ({
+  type: 'message',
+  role: 'developer',
+  content: [{ type: 'input_text', text }],
+})
+
+/**
+ * Input items arrive typed or as `{role, content}` (the door refuses one with neither); system
+ * turns become developer turns.
+ */
+function normalizeItem(raw: InputItem): UpstreamItem {
+  const item: UpstreamItem = { ...raw, type: raw.type ?? 'message' }
+  if (item.type === 'message') {
+    if (item.role === 'system') item.role = 'developer' // "System messages are not allowed"
+    if (typeof item.content === 'string') {
+      const text = item.content
+      item.content = [{ type: item.role === 'assistant' ? 'output_text' : 'input_text', text }]
+    }
+  }
+  return item
+}
+
+/**
+ * The draft of a `/v1/responses` body: forwarded fields in the caller's order, items typed,
+ * every other field dropped and named (unless the gateway handles it itself). Never fails: the
+ * body was checked at the door.
+ * @see docs/protocol.md#responses-endpoint
+ */
+export function responsesDraft(req: ResponsesInput): UpstreamDraft {
+  const fields: Record<string, unknown> = {}
+  const dropped: string[] = []
+  for (const [k, v] of Object.entries(req)) {
+    if (FORWARDED.has(k)) fields[k] = v
+    else if (!LOCAL.has(k)) dropped.push(k)
+  }
+  const items: UpstreamItem[] =
+    typeof req.input === 'string'
+      ? [{ type: 'message', role: 'user', content: [{ type: 'input_text', text: req.input }] }]
+      : Array.isArray(req.input)
+        ? req.input.map(normalizeItem)
+        : []
+  return { fields, items, instructions: req.instructions, dropped: dropped.sort() }
+}
+
+/**
+ * Builds the upstream body from a draft and its resolved model: `store:false`, `stream:true`,
+ * the model's own `base_instructions` (the backend has refused home-made ones), the caller's
+ * instructions and then its system and developer messages (as developer messages, in their
+ * order) first in `input`, encrypted reasoning included. Never fails.
+ * @see docs/protocol.md#responses-endpoint
+ */
+export function toUpstream(draft: UpstreamDraft, model: ResolvedModel): UpstreamRequest {
+  // The caller's instructions, then its system/developer turns (in their order), then the rest:
+  // the conversation's own rules come before the conversation.
+  const first: UpstreamItem[] = []
+  const rest: UpstreamItem[] = []
+  if (typeof draft.instructions === 'string' && draft.instructions) {
+    first.push(developer(draft.instructions))
+  }
+  for (const item of draft.items) {
+    ;(item.type === 'message' && item.role === 'developer' ? first : rest).push(item)
+  }
+  const body: ResponsesBody = {
+    ...draft.fields,
+    model: model.slug,
+    input: first.length ? [...first, ...rest] : rest,
+    instructions: model.baseInstructions,
+    store: false,
+    stream: true,
+    include: ['reasoning.encrypted_content'],
+  }
+  return { body, slug: model.slug, dropped: draft.dropped }
+}
+
+/**
+ * A `/v1/responses` body normalised against a catalog in one call (what `verify` uses): draft,
+ * resolve, build.
+ * @throws SkillError `model_not_available` (a slug a known catalog does not list).
+ * @see docs/protocol.md#responses-endpoint
+ */
+export function normalizeRequest(
+  req: ResponsesInput,
+  catalog: { models: RawModel[]; known: boolean },
+): UpstreamRequest {
+  return toUpstream(responsesDraft(req), resolveModel(bareSlug(req.model), catalog))
+}

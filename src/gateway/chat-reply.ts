@@ -1,0 +1,232 @@
+/**
+ * Responses -> Chat Completions, the answer side: a complete `chat.completion` from a complete
+ * response, and `chat.completion.chunk`s from stream events. Output objects carry every field
+ * the official SDKs read.
+ * @see docs/gateway.md#chat-completions
+ */
+import { randomBytes } from 'node:crypto'
+import type { OutputItem, ResponseObject, Usage } from '../backend/events.js'
+import { outputText, type StreamEvent } from '../backend/sse.js'
+
+export type FinishReason = 'stop' | 'tool_calls' | 'length'
+
+/** Chat's usage block. */
+export interface ChatUsage {
+  prompt_tokens: number
+  completion_tokens: number
+  total_tokens: number
+  prompt_tokens_details: { cached_tokens: number }
+  completion_tokens_details: { reasoning_tokens: number }
+}
+
+/** A tool call in a complete message. */
+export interface ChatToolCall {
+  id: unknown
+  type: 'function'
+  function: { name: unknown; arguments: unknown }
+}
+
+/** `chat.completion`. */
+export interface ChatCompletion {
+  id: string
+  object: 'chat.completion'
+  created: number
+  model: string
+  choices: {
+    index: 0
+    message: {
+      role: 'assistant'
+      content: string | null
+      refusal: null
+      reasoning_content?: string
+      tool_calls?: ChatToolCall[]
+    }
+    logprobs: null
+    finish_reason: FinishReason
+  }[]
+  usage: ChatUsage
+}
+
+/** What one chunk adds. */
+export interface ChatDelta {
+  role?: 'assistant'
+  content?: string
+  reasoning_content?: string
+  tool_calls?: {
+    index: number
+    id?: unknown
+    type?: 'function'
+    function: { name?: unknown; arguments: string }
+  }[]
+}
+
+/** `chat.completion.chunk`; the usage chunk has no choices. */
+export interface ChatChunk {
+  id: string
+  object: 'chat.completion.chunk'
+  created: number
+  model: string
+  choices: { index: 0; delta: ChatDelta; logprobs: null; finish_reason: FinishReason | null }[]
+  usage?: ChatUsage
+}
+
+const usageOf = (u: Usage | undefined): ChatUsage => ({
+  prompt_tokens: Number(u?.input_tokens ?? 0),
+  completion_tokens: Number(u?.output_tokens ?? 0),
+  total_tokens: Number(
+    u?.total_tokens ?? Number(u?.input_tokens ?? 0) + Number(u?.output_tokens ?? 0),
+  ),
+  prompt_tokens_details: { cached_tokens: Number(u?.input_tokens_details?.cached_tokens ?? 0) },
+  completion_tokens_details: {
+    reasoning_tokens: Number(u?.output_tokens_details?.reasoning_tokens ?? 0),
+  },
+})
+
+function finishReason(
+  response: Pick<ResponseObject, 'status' | 'incomplete_details'>,
+  hadToolCall: boolean,
+): FinishReason {
+  if (hadToolCall) return 'tool_calls'
+  const reason = String(response.incomplete_details?.reason ?? '')
+  if (response.status === 'incomplete' && /max_output_tokens|length/.test(reason)) return 'length'
+  return 'stop'
+}
+
+const reasoningText = (output: OutputItem[]) =>
+  output
+    .filter((i) => i.type === 'reasoning')
+    .flatMap((i) => (Array.isArray(i.summary) ? (i.summary as { text?: unknown }[]) : []))
+    .map((s) => String(s.text ?? ''))
+    .join('')
+
+/**
+ * A complete `chat.completion` from a complete Responses object: text, reasoning as
+ * `reasoning_content`, function calls as `tool_calls`, the finish reason and usage. `now` is the
+ * injected clock (read only when the response has no `created_at`). Never fails.
+ * @see docs/gateway.md#chat-completions
+ */
+export function responsesToChat(
+  response: Pick<
+    ResponseObject,
+    'id' | 'created_at' | 'status' | 'output' | 'usage' | 'incomplete_details'
+  >,
+  model: string,
+  now: () => number,
+): ChatCompletion {
+  const output = response.output ?? []
+  const calls = output.filter((i) => i.type === 'function_call')
+  const reasoning = reasoningText(output)
+  const text = outputText(output)
+  return {
+    id: `chatcmpl-${String(response.id ?? randomBytes(8).toString('hex')).replace(/^resp_/, '')}`,
+    object: 'chat.completion',
+    created: Number(response.created_at ?? Math.floor(now() / 1000)),
+    model,
+    choices: [
+      {
+        index: 0,
+        message: {
+          role: 'assistant',
+          content: calls.length && !text ? null : text,
+          refusal: null,
+          ...(reasoning ? { reasoning_content: reasoning } : {}),
+          ...(calls.length
+            ? {
+                tool_calls: calls.map((c) => ({
+                  id: c.call_id,
+                  type: 'function' as const,
+                  function: { name: c.name, arguments: c.arguments ?? '' },
+                })),
+              }
+            : {}),
+        },
+        logprobs: null,
+        finish_reason: finishReason(response, calls.length > 0),
+      },
+    ],
+    usage: usageOf(response.usage),
+  }
+}
+
+/**
+ * Turns upstream events into `chat.completion.chunk` payloads, one call per event. `now` is the
+ * injected clock (the chunks' `created`).
+ * @see docs/gateway.md#chat-completions
+ */
+export class ChatStreamer {
+  private readonly id = `chatcmpl-${randomBytes(12).toString('hex')}`
+  private readonly created: number
+  private toolIndex = new Map<string, number>()
+  /** True once a completion (or an incomplete end) went by: only then may `[DONE]` follow. */
+  finished = false
+
+  constructor(
+    private readonly model: string,
+    private readonly includeUsage: boolean,
+    now: () => number,
+  ) {
+    this.created = Math.floor(now() / 1000)
+  }
+
+  private chunk(delta: ChatDelta, finish: FinishReason | null = null): ChatChunk {
+    return {
+      id: this.id,
+      object: 'chat.completion.chunk',
+      created: this.created,
+      model: this.model,
+      choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
+    }
+  }
+
+  /** The leading chunk: the role, before any content. */
+  first(): ChatChunk {
+    return this.chunk({ role: 'assistant', content: '' })
+  }
+
+  /** Chunks for one upstream event (often none). Never fails. */
+  map(ev: StreamEvent): ChatChunk[] {
+    const d = ev.data
+    switch (ev.type) {
+      case 'response.output_text.delta':
+        return [this.chunk({ content: String(d.delta ?? '') })]
+      case 'response.reasoning_summary_text.delta':
+        return [this.chunk({ reasoning_content: String(d.delta ?? '') })]
+      case 'response.output_item.added': {
+        const item = d.item
+        if (item?.type !== 'function_call') return []
+        this.toolIndex.set(String(item.id), this.toolIndex.size)
+        const call = { name: item.name, arguments: '' }
+        return [
+          this.chunk({
+            tool_calls: [
+              {
+                index: this.toolIndex.size - 1,
+                id: item.call_id,
+                type: 'function',
+                function: call,
+              },
+            ],
+          }),
+        ]
+      }
+      case 'response.function_call_arguments.delta': {
+        const index = this.toolIndex.get(String(d.item_id)) ?? 0
+        return [
+          this.chunk({ tool_calls: [{ index, function: { arguments: String(d.delta ?? '') } }] }),
+        ]
+      }
+      case 'response.completed':
+      case 'response.incomplete': {
+        this.finished = true
+        const response = d.response ?? {}
+        const out = [this.chunk({}, finishReason(response, this.toolIndex.size > 0))]
+        if (this.includeUsage) {
+          out.push({ ...this.chunk({}), choices: [], usage: usageOf(response.usage) })
+        }
+        return out
+      }
+      default:
+        return []
+    }
+  }
+}

@@ -54,7 +54,9 @@ function toEvent(data: string, event: string | undefined): StreamEvent | undefin
 
 /**
  * Yields the events of an SSE byte stream one network chunk at a time, so a pass-through writes
- * once per chunk, as a plain pipe would, not once per event.
+ * once per chunk, as a plain pipe would, not once per event. A malformed event is skipped.
+ * @throws the body's own error (the connection broke).
+ * @see docs/protocol.md#stream-events
  */
 export async function* readBatches(
   body: AsyncIterable<Buffer | string>,
@@ -132,7 +134,11 @@ export class SsePassThrough {
   }
 }
 
-/** Yields parsed events from an SSE byte stream. */
+/**
+ * Yields parsed events from an SSE byte stream.
+ * @throws the body's own error (the connection broke).
+ * @see docs/protocol.md#stream-events
+ */
 export async function* readEvents(
   body: AsyncIterable<Buffer | string>,
 ): AsyncGenerator<StreamEvent> {
@@ -222,7 +228,7 @@ function withAnnotations(item: OutputItem): OutputItem {
   }
 }
 
-/** The concatenated text of the message items. */
+/** The concatenated text of the message items. Never fails. */
 export function outputText(output: OutputItem[]): string {
   return output
     .filter((i) => i.type === 'message')

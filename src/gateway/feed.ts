@@ -69,7 +69,7 @@ export interface ModelFeed {
 /** Epoch seconds the OpenAI list form wants in `created`; the catalog has no date, so a constant. */
 export const MODEL_CREATED = 1_700_000_000
 
-/** A registry model as `/v1/models` lists it. */
+/** A registry model as `/v1/models` lists it. Never fails. @see docs/gateway.md#models */
 export function openAiModel(m: Pick<RegistryModel, 'upstreamModel'>): OpenAiModel {
   return { id: m.upstreamModel, object: 'model', created: MODEL_CREATED, owned_by: 'openai-codex' }
 }
@@ -77,7 +77,11 @@ export function openAiModel(m: Pick<RegistryModel, 'upstreamModel'>): OpenAiMode
 const MARKER_NAME = 'models-changed'
 const Marker = z.object({ version: z.int().check(z.nonnegative()) })
 
-/** Reads the registry, the marker and the signed-in account (email and plan only). */
+/**
+ * Reads the registry, the marker and the signed-in account (email and plan only).
+ * @throws SkillError `state_corrupt`, `state_unsafe` (an unreadable registry or credentials file).
+ * @see docs/gateway.md#model-feed
+ */
 export async function readModelsEvent(ctx: Ctx): Promise<ModelsEvent> {
   const p = registryPaths(ctx)
   const [reg, marker, creds] = await Promise.all([
@@ -102,7 +106,11 @@ export async function readModelsEvent(ctx: Ctx): Promise<ModelsEvent> {
 /** One SSE frame for an event. */
 export const modelsFrame = (e: ModelsEvent) => `event: models\ndata: ${JSON.stringify(e)}\n\n`
 
-/** Creates the feed for one gateway. The watcher starts with the first subscriber. */
+/**
+ * Creates the feed for one gateway. The watcher starts with the first subscriber. Never fails;
+ * a subscriber whose first read fails has its `subscribe` promise rejected.
+ * @see docs/gateway.md#model-feed
+ */
 export function createModelFeed(ctx: Ctx, opts: FeedOptions = {}): ModelFeed {
   const pollMs = Math.min(opts.pollMs ?? 500, 1000)
   const heartbeatMs = opts.heartbeatMs ?? 15_000

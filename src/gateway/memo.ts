@@ -13,7 +13,10 @@ const CATALOG_TTL_MS = 60_000
 /** An unknown slug reloads the catalog at most this often. */
 const UNKNOWN_RELOAD_MS = 10_000
 
-/** Wraps a store so `read()` re-parses only when the file's identity (inode, size, mtime) changes. */
+/**
+ * Wraps a store so `read()` re-parses only when the file's identity (inode, size, mtime) changes.
+ * Fails as the wrapped store does (`state_corrupt`, `state_unsafe`).
+ */
 export function memoStore(inner: CredentialStore): CredentialStore {
   let key = ''
   let value: Credentials | undefined
@@ -63,6 +66,8 @@ export interface GatewayCatalog {
  * The catalog in memory. After a minute it is reloaded in the background while requests keep
  * using the one in hand (a live catalog fetch never sits in front of a request); a slug it does
  * not list, or another signed-in account, waits for a reload, so a new model works at once.
+ * The returned lookup fails as `loadCatalog` does when no catalog is in hand yet.
+ * @see docs/protocol.md#model-catalog
  */
 export function catalogCache(ctx: Ctx) {
   let entry: (GatewayCatalog & { at: number; account: string }) | undefined

@@ -30,6 +30,10 @@ const TYPE: Record<number, string> = {
   502: 'upstream_error',
 }
 
+/**
+ * Answers with a JSON body, its length, `no-store`, and any extra headers. Never fails.
+ * @see docs/gateway.md#errors
+ */
 export function sendJson(
   res: ServerResponse,
   status: number,
@@ -46,7 +50,11 @@ export function sendJson(
   res.end(text)
 }
 
-/** The OpenAI error envelope for a failure, plus the HTTP status it maps to. */
+/**
+ * The OpenAI error envelope for a failure, plus the HTTP status it maps to (401 for the sign-in
+ * codes, 404 `model_not_available`, 400, 429, 500 for state codes, else 502). Never fails.
+ * @see docs/gateway.md#errors
+ */
 export function errorBody(err: unknown): {
   status: number
   body: { error: Record<string, unknown> }
@@ -67,6 +75,11 @@ export function errorBody(err: unknown): {
   }
 }
 
+/**
+ * Answers a failure in OpenAI's error envelope, with the status its code maps to (502 for a code
+ * without one) and `retry-after` on a 429. Never fails.
+ * @see docs/gateway.md#errors
+ */
 export function sendError(
   res: ServerResponse,
   err: unknown,
@@ -76,7 +89,11 @@ export function sendError(
   sendJson(res, status, body, { ...headers, ...extraHeaders })
 }
 
-/** A plain error that is not a SkillError (e.g. 413, 421), in the same envelope. */
+/**
+ * A plain error that is not a SkillError (e.g. 400, 413, 421), in the same envelope; a refusal
+ * sent before the body is read also closes the connection. Never fails.
+ * @see docs/gateway.md#errors
+ */
 export function sendPlainError(
   res: ServerResponse,
   status: number,
@@ -95,9 +112,11 @@ export function sendPlainError(
   )
 }
 
+/** One SSE frame: an optional `event:` line and the data (a string as is, else its JSON). */
 export const sse = (data: unknown, event?: string) =>
   `${event ? `event: ${event}\n` : ''}data: ${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`
 
+/** True for this project's error type. */
 export function isSkillError(e: unknown): e is SkillError {
   return e instanceof SkillError
 }

@@ -84,7 +84,12 @@ function where(path: readonly PropertyKey[]): string {
 export type BodyCheck<T> =
   { ok: true; data: T } | { ok: false; message: string; param: string | null }
 
-/** Checks a parsed JSON body; a failure names the first wrong field (OpenAI's `param`). */
+/**
+ * Checks a parsed JSON body once, at the door; the typed value it returns is what every layer
+ * below takes. Never throws: a failure names the first wrong field (OpenAI's `param`), which the
+ * router answers as 400 `invalid_request_body`.
+ * @see docs/gateway.md#request-bodies
+ */
 export function checkBody<S extends z.ZodMiniType>(
   schema: S,
   body: unknown,

@@ -30,7 +30,9 @@ export const UI_PATHS = new Set([...Object.keys(ASSETS), '/v1/models/events', '/
  * Serves `GET /ui` (and its script and style sheet) and redeems `GET /ui?code=...`. These need no
  * cookie: a link clicked on another site is a cross-site navigation, which carries no
  * `SameSite=Strict` cookie, and the page's own same-origin requests then do.
- * @returns true when the request was one of these and has been answered.
+ * @returns true when the request was one of these and has been answered. Never fails (a bad code
+ * is a 403 page).
+ * @see docs/gateway.md#reference-page
  */
 export function uiPublicRoute(
   req: IncomingMessage,
@@ -62,7 +64,8 @@ const json = (res: ServerResponse, status: number, body: object) => {
 
 /**
  * `POST /v1/ui/code`: mints a one-time page link. Only the bearer key may ask (the page's own
- * cookie may not mint more links). Answers `{ui_url, expires_at}`.
+ * cookie may not mint more links). Answers `{ui_url, expires_at}`, or 403 for the cookie.
+ * @see docs/gateway.md#reference-page
  */
 export function mintRoute(res: ServerResponse, auth: AuthKind, sessions: UiSessions): void {
   if (auth !== 'bearer') {
@@ -77,7 +80,11 @@ export function mintRoute(res: ServerResponse, auth: AuthKind, sessions: UiSessi
   json(res, 200, sessions.mint())
 }
 
-/** `GET /v1/models/events`: the live model feed (bearer key or page cookie). */
+/**
+ * `GET /v1/models/events`: the live model feed (bearer key or page cookie). A feed that cannot
+ * start closes the connection.
+ * @see docs/gateway.md#model-feed
+ */
 export function eventsRoute(res: ServerResponse, feed: ModelFeed): void {
   feed.subscribe(res).catch(() => res.destroy())
 }

@@ -37,7 +37,11 @@ export interface UiSessions {
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex')
 const random = () => randomBytes(32).toString('base64url')
 
-/** The session store of one gateway listening on `port`. `now` is the injected clock. */
+/**
+ * The session store of one gateway listening on `port`. `now` is the injected clock (the gateway
+ * passes its context's). Never fails.
+ * @see docs/gateway.md#reference-page
+ */
 export function createUiSessions(port: number, now: () => number = Date.now): UiSessions {
   const codes = new Map<string, number>() // sha256(code) -> expires at
   const sessions = new Set<string>() // sha256(cookie value)
@@ -112,6 +116,7 @@ Get a new one: ask your agent for a new page link, or run
 /**
  * `GET /ui?code=...`: sets the session cookie and redirects to `/ui` without the code, or answers
  * 403 with a plain page saying how to get a new link, and no cookie.
+ * @see docs/gateway.md#reference-page
  */
 export function redeemCode(sessions: UiSessions, code: string, res: ServerResponse): void {
   const value = sessions.redeem(code)

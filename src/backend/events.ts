@@ -4,7 +4,7 @@
  * is optional, and one read for output goes through `String()` or `Number()`.
  * @see docs/protocol.md#stream-events
  */
-import type { ContentPart } from './upstream.js'
+import type { ContentPart } from './upstream-types.js'
 
 /** Token counts of one response. */
 export interface Usage {

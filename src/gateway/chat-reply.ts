@@ -6,69 +6,9 @@
  */
 import { randomBytes } from 'node:crypto'
 import type { OutputItem, ResponseObject, Usage } from '../backend/events.js'
-import { outputText, type StreamEvent } from '../backend/sse.js'
-
-export type FinishReason = 'stop' | 'tool_calls' | 'length'
-
-/** Chat's usage block. */
-export interface ChatUsage {
-  prompt_tokens: number
-  completion_tokens: number
-  total_tokens: number
-  prompt_tokens_details: { cached_tokens: number }
-  completion_tokens_details: { reasoning_tokens: number }
-}
-
-/** A tool call in a complete message. */
-export interface ChatToolCall {
-  id: unknown
-  type: 'function'
-  function: { name: unknown; arguments: unknown }
-}
-
-/** `chat.completion`. */
-export interface ChatCompletion {
-  id: string
-  object: 'chat.completion'
-  created: number
-  model: string
-  choices: {
-    index: 0
-    message: {
-      role: 'assistant'
-      content: string | null
-      refusal: null
-      reasoning_content?: string
-      tool_calls?: ChatToolCall[]
-    }
-    logprobs: null
-    finish_reason: FinishReason
-  }[]
-  usage: ChatUsage
-}
-
-/** What one chunk adds. */
-export interface ChatDelta {
-  role?: 'assistant'
-  content?: string
-  reasoning_content?: string
-  tool_calls?: {
-    index: number
-    id?: unknown
-    type?: 'function'
-    function: { name?: unknown; arguments: string }
-  }[]
-}
-
-/** `chat.completion.chunk`; the usage chunk has no choices. */
-export interface ChatChunk {
-  id: string
-  object: 'chat.completion.chunk'
-  created: number
-  model: string
-  choices: { index: 0; delta: ChatDelta; logprobs: null; finish_reason: FinishReason | null }[]
-  usage?: ChatUsage
-}
+import { outputText } from '../backend/collect.js'
+import type { StreamEvent } from '../backend/sse.js'
+import type { ChatChunk, ChatCompletion, ChatDelta, ChatUsage, FinishReason } from './chat-types.js'
 
 const usageOf = (u: Usage | undefined): ChatUsage => ({
   prompt_tokens: Number(u?.input_tokens ?? 0),

@@ -4,7 +4,7 @@
  * The answer side is chat-reply.ts.
  * @see docs/gateway.md#chat-completions
  */
-import type { ContentPart, UpstreamDraft, UpstreamItem } from '../backend/upstream.js'
+import type { ContentPart, UpstreamDraft, UpstreamItem } from '../backend/upstream-types.js'
 import { SkillError } from '../result.js'
 import type { ChatRequest } from './schemas.js'
 

@@ -4,7 +4,8 @@
  * @see docs/gateway.md#responses
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { ResponseCollector, SsePassThrough } from '../backend/sse.js'
+import { ResponseCollector } from '../backend/collect.js'
+import { SsePassThrough } from '../backend/sse.js'
 import { responsesDraft } from '../backend/upstream.js'
 import { sendJson, sse } from './reply.js'
 import {

@@ -7,7 +7,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Ctx } from '../context.js'
 import { openResponses, type UpstreamStream } from '../backend/responses.js'
-import { readEvents, ResponseCollector } from '../backend/sse.js'
+import { ResponseCollector } from '../backend/collect.js'
+import { readEvents } from '../backend/sse.js'
 import {
   bareSlug,
   resolveModel,

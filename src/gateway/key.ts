@@ -6,10 +6,10 @@ import { registerSecret } from '../redact.js'
 import { SkillError } from '../result.js'
 import { ensureDir } from '../store/fsafe.js'
 import { readJson, writeJson } from '../store/json-file.js'
-import { withLock } from '../store/lock.js'
+import { lockOptions, withLock } from '../store/lock.js'
 import * as z from '../zod.js'
 
-/** Where the local key lives: `<home>/gateway-key.json`. Never fails. */
+/** Where the gateway key lives (`<state>/gateway-key.json`). Never throws. */
 export const keyPath = (ctx: Ctx) => join(ctx.config.home, 'gateway-key.json')
 
 /** `gateway-key.json`: 64 lowercase hex characters (what {@link loadOrCreateKey} writes). */
@@ -36,8 +36,7 @@ export async function loadOrCreateKey(ctx: Ctx): Promise<string> {
   }
   let key = await read()
   if (!key) {
-    const { lockStaleMs: staleMs, lockWaitMs: waitMs } = ctx.config
-    key = await withLock(join(ctx.config.home, 'gateway-key'), { staleMs, waitMs }, async () => {
+    key = await withLock(join(ctx.config.home, 'gateway-key'), lockOptions(ctx), async () => {
       const again = await read()
       if (again) return again
       const fresh = randomBytes(32).toString('hex')
@@ -52,6 +51,7 @@ export async function loadOrCreateKey(ctx: Ctx): Promise<string> {
 /**
  * A constant-time check of `Authorization: Bearer <key>` headers against one key; the key's
  * bytes are made once, not per request.
+ * Never throws.
  */
 export function bearerCheck(key: string): (header: string | undefined) => boolean {
   const want = Buffer.from(key)

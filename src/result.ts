@@ -37,6 +37,7 @@ export const ERROR_CODES = [
   'gateway_not_running',
   'invalid_argument',
   'invalid_config',
+  'host_config_unrecognized',
   'internal_error',
 ] as const
 
@@ -127,6 +128,8 @@ const DEFAULT_HINTS: Record<ErrorCode, string> = {
   gateway_not_running: 'The gateway is not running. Start it with serve --detach.',
   invalid_argument: 'Run with --help to see the usage.',
   invalid_config: 'Fix the environment variable named in the error, then try again.',
+  host_config_unrecognized:
+    "A host's config file holds something this tool does not understand, so it was left byte-identical. Fix the file as the warning says (see docs/hosts.md), then run models --force.",
   internal_error: 'This is a bug in chatgpt-codex-onboarding. Run doctor and report the error.',
 }
 

@@ -1,8 +1,8 @@
 /**
  * Host adapters on real files: pi's models.json (validated with pi's own ModelRegistry loader
  * and schema, from the installed @mariozechner/pi-coding-agent) and OpenClaw's openclaw.json
- * (no installable package: checked against the documented format, field-notes B1/B8 and
- * docs.openclaw.ai gateway/secrets). Merge keeps foreign keys and their order, a backup is kept,
+ * (checked here against the shapes of OpenClaw 2026.9.6's config schema; test/hosts-real.test.ts
+ * runs the real OpenClaw on it). Merge keeps foreign keys and their order, a backup is kept,
  * a second run writes nothing, and removal takes out only our entries.
  */
 import {
@@ -156,7 +156,7 @@ describe('pi adapter', () => {
   })
 })
 
-/** The documented openclaw.json shapes our entries use (docs.openclaw.ai; field-notes B1/B8). */
+/** The openclaw.json shapes our entries use (OpenClaw 2026.9.6 src/config/zod-schema.core.ts). */
 const SecretRef = z.object({
   source: z.enum(['env', 'file', 'exec']),
   provider: z.string().regex(/^[a-z][a-z0-9_-]{0,63}$/),
@@ -164,18 +164,13 @@ const SecretRef = z.object({
 })
 const OpenclawProvider = z.strictObject({
   baseUrl: z.string().url(),
-  api: z.enum([
-    'openai-completions',
-    'openai-responses',
-    'openai-codex-responses',
-    'anthropic-messages',
-  ]),
+  api: z.literal('openai-chatgpt-responses'),
   apiKey: z.union([z.string(), SecretRef]),
   headers: z.record(z.string(), z.string()).optional(),
   models: z.array(
     z.strictObject({
       id: z.string().min(1),
-      name: z.string().optional(),
+      name: z.string().min(1),
       reasoning: z.boolean().optional(),
       input: z.array(z.enum(['text', 'image'])).optional(),
       contextWindow: z.number().positive().optional(),
@@ -187,8 +182,10 @@ const ExecProvider = z.strictObject({
   source: z.literal('exec'),
   command: z.string().refine(isAbsolute, 'absolute'),
   args: z.array(z.string()),
-  passEnv: z.array(z.string()),
+  env: z.record(z.string(), z.string()),
+  passEnv: z.array(z.string().regex(/^[A-Z][A-Z0-9_]{0,127}$/)),
   jsonOnly: z.boolean(),
+  timeoutMs: z.number().int().positive().max(120_000),
 })
 
 describe('openclaw adapter', () => {
@@ -235,7 +232,7 @@ describe('openclaw adapter', () => {
     const exec = ExecProvider.parse(doc.secrets.providers[OPENCLAW_PROVIDER_ID])
     // OpenClaw requires an absolute regular file (not a symlink) as the exec command.
     expect(lstatSync(exec.command).isFile()).toBe(true)
-    expect(exec.args.join(' ')).toContain(`CHATGPT_CODEX_HOME=${ctx.config.home}`)
+    expect(exec.env.CHATGPT_CODEX_HOME).toBe(ctx.config.home)
     expect(exec.args.join(' ')).toContain('token --format openclaw-exec')
     expect(Object.keys(doc.agents.defaults.models)).toEqual([
       'anthropic/claude',

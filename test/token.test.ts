@@ -118,7 +118,8 @@ describe('token, and the host files that point at it', () => {
     const text = readFileSync(openclawPath, 'utf8')
     record(text)
     const exec = JSON.parse(text).secrets.providers['chatgpt-codex']
-    const env = childEnv({ HOME: w.env.HOME })
+    // OpenClaw gives the command only passEnv (from its own environment) and env.
+    const env = { ...childEnv({ HOME: w.env.HOME }), ...exec.env }
     const out = await execLikeOpenclaw(exec.command, exec.args, env)
     recordAllowed(out)
     const t = await w.cli(['token'])

@@ -56,7 +56,9 @@ export async function publish(
       const sync = 'syncPi' in mod ? mod.syncPi : mod.syncOpenclaw
       const r = await sync(ctx, models)
       report.hosts = { ...report.hosts, [host]: r }
-      if (r.action === 'skipped') warnings.push(`${host}: ${r.path} not updated: ${r.reason}`)
+      // The code leads so an agent can switch on it; the reason says what was not understood.
+      if (r.action === 'skipped')
+        warnings.push(`${host}: ${r.code}: ${r.path} not updated: ${r.reason}`)
     } catch (err) {
       warnings.push(`${host}: ${warn(err)}`)
     }

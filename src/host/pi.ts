@@ -8,18 +8,14 @@
 import { join } from 'node:path'
 import type { Ctx } from '../context.js'
 import { credentialShell } from './credential.js'
-import { child, updateHostFile, type HostFileReport } from './host-file.js'
+import { child, isObject, onlyKeys, updateHostFile, type HostFileReport } from './host-file.js'
 import { hostModel, type RegistryModel } from './registry.js'
 
 export const PI_PROVIDER_ID = 'chatgpt-codex'
 
-/** pi's models file (`<pi agent dir>/models.json`). Never throws. */
 export const piModelsPath = (ctx: Ctx) => join(ctx.config.piAgentDir, 'models.json')
 
-/**
- * Our provider entry in pi's format.
- * Never throws.
- */
+/** Our provider entry in pi's format. */
 export function piProvider(ctx: Ctx, models: RegistryModel[]) {
   return {
     // pi appends /codex/responses itself (resolveCodexUrl).
@@ -30,14 +26,24 @@ export function piProvider(ctx: Ctx, models: RegistryModel[]) {
   }
 }
 
-/**
- * Adds (models given) or removes (null) our provider in pi's models.json.
- * @throws SkillError `state_unsafe`, `lock_timeout`.
- */
+/** True when `v` has the shape this adapter writes (any version of it): ours to replace. */
+export function isOurPiProvider(v: unknown): boolean {
+  return (
+    onlyKeys(v, ['baseUrl', 'api', 'apiKey', 'models']) &&
+    typeof v.apiKey === 'string' &&
+    v.apiKey.startsWith('!') &&
+    v.apiKey.endsWith(' token --format raw')
+  )
+}
+
+/** Adds (models given) or removes (null) our provider in pi's models.json. */
 export function syncPi(ctx: Ctx, models: RegistryModel[] | null): Promise<HostFileReport> {
   return updateHostFile(ctx, piModelsPath(ctx), models !== null, (doc) => {
+    if ('providers' in doc && !isObject(doc.providers)) return '"providers" is not an object'
     const providers = child(doc, 'providers', models !== null)
-    if (!providers) return models === null || '"providers" in models.json is not an object'
+    if (!providers) return true
+    if (PI_PROVIDER_ID in providers && !isOurPiProvider(providers[PI_PROVIDER_ID]))
+      return `"providers.${PI_PROVIDER_ID}" is not an entry this tool wrote`
     if (models === null) delete providers[PI_PROVIDER_ID]
     else providers[PI_PROVIDER_ID] = piProvider(ctx, models)
     return true

@@ -262,4 +262,23 @@ describe('openclaw adapter', () => {
     expect(read(path)).toBe(json5)
     expect(existsSync(join(root, 'openclaw', 'openclaw.json.lock'))).toBe(false)
   })
+
+  it('adds chatgpt-codex/* to a non-empty modelPolicy.allow, never to an empty one (allow any)', async () => {
+    const { root, ctx } = setup()
+    const path = ctx.config.openclawConfigPath
+    mkdirSync(join(root, 'openclaw'))
+    const policy = (allow: string[]) => ({ agents: { defaults: { modelPolicy: { allow } } } })
+    writeFileSync(path, JSON.stringify(policy(['anthropic/*'])))
+    await syncOpenclaw(ctx, MODELS)
+    expect(JSON.parse(read(path)).agents.defaults.modelPolicy.allow).toEqual([
+      'anthropic/*',
+      `${OPENCLAW_PROVIDER_ID}/*`,
+    ])
+    await syncOpenclaw(ctx, null)
+    expect(JSON.parse(read(path))).toMatchObject(policy(['anthropic/*']))
+
+    writeFileSync(path, JSON.stringify(policy([])))
+    await syncOpenclaw(ctx, MODELS)
+    expect(JSON.parse(read(path)).agents.defaults.modelPolicy.allow).toEqual([])
+  })
 })

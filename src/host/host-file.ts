@@ -88,13 +88,13 @@ export function planUpdate(text: string | undefined, mutate: Mutate): Plan {
   const before = JSON.stringify(doc)
   const ok = mutate(doc)
   if (ok !== true) return { skip: ok }
-  if (text !== undefined && JSON.stringify(doc) === before) return { unchanged: true }
   let next: string
   try {
     next = `${JSON.stringify(doc, null, 2)}\n`
   } catch {
     return { skip: 'the updated file cannot be written as JSON' }
   }
+  if (text !== undefined && JSON.stringify(doc) === before) return { unchanged: true }
   // What the host will read must be exactly what we meant (NaN or Infinity would become null).
   if (!isDeepStrictEqual(JSON.parse(next), doc))
     return { skip: 'the updated file would not read back as written' }

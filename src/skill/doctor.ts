@@ -29,6 +29,10 @@ export async function doctor(ctx: Ctx, opts: DoctorOptions = {}) {
   const snapshot = await takeSnapshot(ctx, credentialsPath(ctx))
   const findings: Finding[] = []
   for (const check of Object.values(CHECKS)) findings.push(...check(snapshot))
+  // Each enabled host's config file (read-only; src/host/check.ts).
+  const { checkHosts } = await import('../host/check.js')
+  const hostFindings = await checkHosts(ctx)
+  findings.push(...hostFindings)
   if (opts.online) findings.push(await onlineCheck(ctx))
   const worst = findings.some((f) => f.severity === 'error')
     ? 'problems'
@@ -43,7 +47,11 @@ export async function doctor(ctx: Ctx, opts: DoctorOptions = {}) {
     requests: opts.online
       ? 'one authenticated usage call (plus a refresh if the token was due)'
       : 'none',
-    checks: [...Object.keys(CHECKS), ...(opts.online ? ['online'] : [])],
+    checks: [
+      ...Object.keys(CHECKS),
+      ...(hostFindings.length ? ['hosts'] : []),
+      ...(opts.online ? ['online'] : []),
+    ],
     findings,
   }
 }

@@ -148,7 +148,9 @@ function foreign(doc: Json): string | undefined {
   return undefined
 }
 
-/** Adds (models given) or removes (null) our entries in openclaw.json. */
+/** Adds (models given) or removes (null) our entries in openclaw.json.
+ * A file it does not understand is left byte-identical: `skipped`, code `host_config_unrecognized`.
+ */
 export function syncOpenclaw(ctx: Ctx, models: RegistryModel[] | null): Promise<HostFileReport> {
   return updateHostFile(ctx, ctx.config.openclawConfigPath, models !== null, (doc) => {
     const why = foreign(doc)

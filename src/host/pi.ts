@@ -1,8 +1,10 @@
 /**
- * pi adapter (field-notes B3): the models go into `<pi agent dir>/models.json` as
- * `providers["chatgpt-codex"]` with pi's own ChatGPT dialect (`openai-codex-responses`) and an
+ * pi adapter: the models go into `<pi agent dir>/models.json` as `providers["chatgpt-codex"]`
+ * with pi's own ChatGPT dialect (`openai-codex-responses`, still current in pi 0.73.1) and an
  * `apiKey` that runs the credential helper (`!command`, stdout = the bare token). A provider id of
  * our own, so pi's built-in `openai-codex` provider and its /login are left alone.
+ *
+ * @see docs/hosts.md "pi"
  */
 
 import { join } from 'node:path'
@@ -36,7 +38,9 @@ export function isOurPiProvider(v: unknown): boolean {
   )
 }
 
-/** Adds (models given) or removes (null) our provider in pi's models.json. */
+/** Adds (models given) or removes (null) our provider in pi's models.json.
+ * A file it does not understand is left byte-identical: `skipped`, code `host_config_unrecognized`.
+ */
 export function syncPi(ctx: Ctx, models: RegistryModel[] | null): Promise<HostFileReport> {
   return updateHostFile(ctx, piModelsPath(ctx), models !== null, (doc) => {
     if ('providers' in doc && !isObject(doc.providers)) return '"providers" is not an object'

@@ -108,9 +108,11 @@ export function registryModel(m: ModelView): RegistryModel {
 }
 
 /**
- * A registry model in the shape pi's `models.json` and OpenClaw's `models.providers` share
- * (field-notes B8: `id`, `name`, `reasoning`, `input`, `contextWindow`, `maxTokens`).
+ * A registry model in the shape pi's `models.json` wants (`id`, `name`, `reasoning`, `input`,
+ * `contextWindow`, `maxTokens`). OpenClaw has its own (`openclawModel`, src/host/openclaw.ts).
  * Never throws.
+ *
+ * @see docs/hosts.md "pi"
  */
 export function hostModel(m: RegistryModel) {
   return {

@@ -35,19 +35,33 @@ const lockHash = () =>
 
 const installed = () => existsSync(MARKER) && readFileSync(MARKER, 'utf8') === lockHash()
 
-function npm(args: string[], path: string): void {
-  const r = spawnSync('npm', [...args, '--no-audit', '--no-fund'], {
-    cwd: OPENCLAW_DIR,
-    env: { ...process.env, PATH: path },
-    encoding: 'utf8',
-    timeout: 600_000,
+/**
+ * One npm step, asynchronous: the install lock is kept fresh by a timer, which a synchronous
+ * spawn would starve (a waiter would then take the lock as stale and install a second time).
+ */
+function npm(args: string[], path: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('npm', [...args, '--no-audit', '--no-fund'], {
+      cwd: OPENCLAW_DIR,
+      env: { ...process.env, PATH: path },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let out = ''
+    child.stdout.on('data', (d) => (out += d))
+    child.stderr.on('data', (d) => (out += d))
+    const timer = setTimeout(() => child.kill('SIGKILL'), 900_000)
+    child.on('error', (err) => (clearTimeout(timer), reject(err)))
+    child.on('close', (code, signal) => {
+      clearTimeout(timer)
+      if (code === 0) return resolve()
+      const tail = out.trim().split('\n').slice(-15).join('\n')
+      reject(
+        new Error(
+          `OpenClaw install failed at \`npm ${args.join(' ')}\` (${signal ?? `exit ${code}`}):\n${tail}`,
+        ),
+      )
+    })
   })
-  if (r.status !== 0) {
-    const out = `${r.stdout ?? ''}${r.stderr ?? ''}`.trim().split('\n').slice(-15).join('\n')
-    throw new Error(
-      `OpenClaw install failed at \`npm ${args.join(' ')}\` (${r.error ?? `exit ${r.status}`}):\n${out}`,
-    )
-  }
 }
 
 /** The packages with install scripts, from the lockfile, without `node` itself. */
@@ -76,9 +90,9 @@ export async function ensureOpenclaw(): Promise<Openclaw> {
   try {
     if (installed()) return { entry: ENTRY, path, installMs: 0 }
     const t0 = Date.now()
-    npm(['ci', '--ignore-scripts'], process.env.PATH ?? '/usr/bin:/bin')
-    npm(['rebuild', 'node'], process.env.PATH ?? '/usr/bin:/bin')
-    npm(['rebuild', ...scripted()], path)
+    await npm(['ci', '--ignore-scripts'], process.env.PATH ?? '/usr/bin:/bin')
+    await npm(['rebuild', 'node'], process.env.PATH ?? '/usr/bin:/bin')
+    await npm(['rebuild', ...scripted()], path)
     const v = spawnSync(join(NODE24_BIN, 'node'), ['--version'], { encoding: 'utf8' })
     if (v.stdout?.trim() !== 'v24.21.0')
       throw new Error(

@@ -9,7 +9,7 @@
  * command refreshes once: the emulator's refresh count proves a host ran it.
  */
 import { spawn } from 'node:child_process'
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ROOT } from './helpers/cli.js'
@@ -291,6 +291,21 @@ describe('logout', () => {
     },
     T,
   )
+})
+
+describe('host files', () => {
+  it('every file the hosts keep (config, state, caches) is recorded for the secret scan', () => {
+    // OpenClaw keeps agent model files, state and SQLite stores under ~/.openclaw; pi its auth.json.
+    const walk = (dir: string): string[] =>
+      readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+        const p = join(dir, e.name)
+        return e.isDirectory() ? walk(p) : e.isFile() ? [p] : []
+      })
+    const files = [...walk(join(w.env.HOME!, '.openclaw')), ...walk(join(w.env.HOME!, '.pi'))]
+    expect(files.length).toBeGreaterThan(2)
+    for (const f of files) record(readFileSync(f).toString('latin1'))
+    figure('hosts_real_files_scanned', { files: files.length })
+  })
 })
 
 leakScan(import.meta.url)

@@ -26,7 +26,15 @@ const t0 = Date.now()
 /** The user's own OpenClaw settings and provider, there before the sign-in. */
 const USER_OPENCLAW = {
   gateway: { mode: 'local' },
-  agents: { defaults: { model: { primary: 'local/llama3' }, timeoutSeconds: 120 } },
+  agents: {
+    defaults: {
+      model: { primary: 'local/llama3' },
+      // The picker's per-model map and a restricting allowlist: our refs join both.
+      models: { 'local/llama3': { alias: 'l' } },
+      modelPolicy: { allow: ['local/*'] },
+      timeoutSeconds: 120,
+    },
+  },
   models: {
     mode: 'merge',
     catalogRefresh: { enabled: false },
@@ -144,8 +152,15 @@ describe('OpenClaw 2026.9.6', () => {
       expect(modelsRest).toEqual(userModelsRest)
       expect(Object.keys(providers)).toEqual([...Object.keys(userProviders), ID])
       expect(providers.local).toEqual(userProviders.local)
-      for (const k of ['gateway', 'agents', 'update'] as const)
-        expect(doc[k]).toEqual(USER_OPENCLAW[k])
+      for (const k of ['gateway', 'update'] as const) expect(doc[k]).toEqual(USER_OPENCLAW[k])
+      const user = USER_OPENCLAW.agents.defaults
+      expect(doc.agents).toEqual({
+        defaults: {
+          ...user,
+          models: { ...user.models, ...Object.fromEntries(models.map((m) => [`${ID}/${m}`, {}])) },
+          modelPolicy: { allow: [...user.modelPolicy.allow, `${ID}/*`] },
+        },
+      })
       expect(providers[ID]).toMatchObject({
         api: 'openai-chatgpt-responses',
         baseUrl: w.emu.backendUrl,
@@ -153,6 +168,17 @@ describe('OpenClaw 2026.9.6', () => {
     },
     T,
   )
+
+  it('doctor agrees: both host files parse and hold our entry as written', async () => {
+    const d = await w.cli(['doctor'])
+    const hosts = (d.json.findings as { id: string; message: string }[]).filter((f) =>
+      f.id.startsWith('host_'),
+    )
+    expect(hosts.map((f) => [f.message.split(':')[0], f.id])).toEqual([
+      ['openclaw', 'host_ok'],
+      ['pi', 'host_ok'],
+    ])
+  })
 
   it(
     'models list runs our credential command and lists every model as available',

@@ -33,10 +33,14 @@ export interface HostFileReport {
 /** What a mutation says: true when applied, else why the document is not one it can change. */
 export type Mutate = (doc: Json) => true | string
 
+/** True for a plain JSON object (not null, not an array). Never throws. */
 export const isObject = (v: unknown): v is Json =>
   typeof v === 'object' && v !== null && !Array.isArray(v)
 
-/** The object at `doc[key]`, created (appended last) when absent; undefined if it is not an object. */
+/**
+ * The object at `doc[key]`, created (appended last) when absent; undefined if it is not an object.
+ * Never throws.
+ */
 export function child(doc: Json, key: string, create: boolean): Json | undefined {
   if (!(key in doc)) {
     if (!create) return undefined
@@ -46,13 +50,14 @@ export function child(doc: Json, key: string, create: boolean): Json | undefined
   return isObject(v) ? v : undefined
 }
 
-/** True when `v` is an object whose keys all belong to `allowed` (the keys we write). */
+/** True when `v` is an object whose keys all belong to `allowed` (the keys we write). Never throws. */
 export const onlyKeys = (v: unknown, allowed: readonly string[]): v is Json =>
   isObject(v) && Object.keys(v).every((k) => allowed.includes(k))
 
 /**
  * The first number literal in `text` that JSON.parse cannot hold exactly (beyond ±2^53 as an
  * integer, or out of double range): rewriting the file would silently change that value.
+ * Never throws.
  */
 export function lossyNumber(text: string): string | undefined {
   // Strings can hold digits: blank them out first.
@@ -70,7 +75,8 @@ export type Plan = { skip: string } | { unchanged: true } | { next: string }
  * The pure half of an update: what to do with the file's current `text` (undefined = absent).
  * Refuses (`skip`) a file that is not plain JSON, not an object at the top level, holds a number
  * a rewrite would change, or that `mutate` does not recognise; and refuses a result that would
- * not read back as exactly what was meant (a value JSON cannot hold).
+ * not read back as exactly what was meant (a value JSON cannot hold). Never throws, unless
+ * `mutate` does.
  */
 export function planUpdate(text: string | undefined, mutate: Mutate): Plan {
   let doc: unknown = {}
@@ -120,6 +126,8 @@ const skipped = (path: string, reason: string): HostFileReport => ({
 /**
  * Applies `mutate` to the parsed file and writes the result, or reports why not. `create`:
  * whether a missing file may be created (true when adding entries, false when removing them).
+ * A refusal is a `skipped` report with code `host_config_unrecognized`, not a throw.
+ * @throws SkillError `state_unsafe` (a symlinked or foreign-owned file), `lock_timeout`.
  */
 export async function updateHostFile(
   ctx: Ctx,

@@ -44,6 +44,7 @@ const EXEC_FORMAT = ['--format', 'openclaw-exec']
  * The exec secret provider. OpenClaw runs `command` without a shell, from an absolute path that
  * is not a symlink, with only `passEnv` and `env` in its environment; it waits `timeoutMs`
  * (default 5 s, too short for a refresh that waits for the lock and the network).
+ * @throws Error when the Node binary's real path cannot be resolved (ENOENT).
  */
 export function openclawSecretProvider(ctx: Ctx) {
   const argv = credentialCommand(ctx)
@@ -62,7 +63,7 @@ export function openclawSecretProvider(ctx: Ctx) {
   }
 }
 
-/** A model row as OpenClaw's `ModelDefinitionSchema` wants it (`name` is required there). */
+/** A model row as OpenClaw's `ModelDefinitionSchema` wants it (`name` is required there). Never throws. */
 export function openclawModel(m: RegistryModel) {
   return {
     id: m.upstreamModel,
@@ -74,6 +75,10 @@ export function openclawModel(m: RegistryModel) {
   }
 }
 
+/**
+ * Our `models.providers` entry: the backend URL, OpenClaw's ChatGPT dialect, the exec SecretRef
+ * and the models. Never throws.
+ */
 export function openclawProvider(ctx: Ctx, models: RegistryModel[]) {
   return {
     // OpenClaw appends /codex/responses itself (resolveCodexUrl in its ChatGPT transport).
@@ -84,7 +89,7 @@ export function openclawProvider(ctx: Ctx, models: RegistryModel[]) {
   }
 }
 
-/** True when `v` has the shape this adapter writes (any version of it): ours to replace. */
+/** True when `v` has the shape this adapter writes (any version of it): ours to replace. Never throws. */
 export function isOurOpenclawProvider(v: unknown): boolean {
   if (!onlyKeys(v, PROVIDER_KEYS)) return false
   const k = v.apiKey
@@ -93,7 +98,7 @@ export function isOurOpenclawProvider(v: unknown): boolean {
   )
 }
 
-/** True when `v` is the exec provider this adapter writes (any version of it). */
+/** True when `v` is the exec provider this adapter writes (any version of it). Never throws. */
 export function isOurSecretProvider(v: unknown): boolean {
   return (
     onlyKeys(v, SECRET_KEYS) &&
@@ -148,8 +153,10 @@ function foreign(doc: Json): string | undefined {
   return undefined
 }
 
-/** Adds (models given) or removes (null) our entries in openclaw.json.
- * A file it does not understand is left byte-identical: `skipped`, code `host_config_unrecognized`.
+/**
+ * Adds (models given) or removes (null) our entries in openclaw.json. A file it does not
+ * understand is left byte-identical: `skipped`, code `host_config_unrecognized`.
+ * @throws SkillError `state_unsafe`, `lock_timeout`.
  */
 export function syncOpenclaw(ctx: Ctx, models: RegistryModel[] | null): Promise<HostFileReport> {
   return updateHostFile(ctx, ctx.config.openclawConfigPath, models !== null, (doc) => {

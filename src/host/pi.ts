@@ -15,9 +15,10 @@ import { hostModel, type RegistryModel } from './registry.js'
 
 export const PI_PROVIDER_ID = 'chatgpt-codex'
 
+/** pi's models file (`<pi agent dir>/models.json`). Never throws. */
 export const piModelsPath = (ctx: Ctx) => join(ctx.config.piAgentDir, 'models.json')
 
-/** Our provider entry in pi's format. */
+/** Our provider entry in pi's format. Never throws. */
 export function piProvider(ctx: Ctx, models: RegistryModel[]) {
   return {
     // pi appends /codex/responses itself (resolveCodexUrl).
@@ -28,7 +29,7 @@ export function piProvider(ctx: Ctx, models: RegistryModel[]) {
   }
 }
 
-/** True when `v` has the shape this adapter writes (any version of it): ours to replace. */
+/** True when `v` has the shape this adapter writes (any version of it): ours to replace. Never throws. */
 export function isOurPiProvider(v: unknown): boolean {
   return (
     onlyKeys(v, ['baseUrl', 'api', 'apiKey', 'models']) &&
@@ -38,8 +39,10 @@ export function isOurPiProvider(v: unknown): boolean {
   )
 }
 
-/** Adds (models given) or removes (null) our provider in pi's models.json.
- * A file it does not understand is left byte-identical: `skipped`, code `host_config_unrecognized`.
+/**
+ * Adds (models given) or removes (null) our provider in pi's models.json. A file it does not
+ * understand is left byte-identical: `skipped`, code `host_config_unrecognized`.
+ * @throws SkillError `state_unsafe`, `lock_timeout`.
  */
 export function syncPi(ctx: Ctx, models: RegistryModel[] | null): Promise<HostFileReport> {
   return updateHostFile(ctx, piModelsPath(ctx), models !== null, (doc) => {

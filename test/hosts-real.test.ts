@@ -20,7 +20,7 @@ import { ensureOpenclaw, runOpenclaw, type Openclaw } from './helpers/openclaw.j
 
 const ID = 'chatgpt-codex'
 const POST = 'POST /backend-api/codex/responses'
-const T = 240_000
+const T = 420_000
 const t0 = Date.now()
 
 /** The user's own OpenClaw settings and provider, there before the sign-in. */

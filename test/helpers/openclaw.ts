@@ -124,7 +124,7 @@ export function runOpenclaw(
   oc: Openclaw,
   args: string[],
   env: Record<string, string>,
-  timeoutMs = 120_000,
+  timeoutMs = 300_000,
 ): Promise<OpenclawRun> {
   const t0 = Date.now()
   return new Promise((resolve, reject) => {

@@ -14,8 +14,15 @@
  *   (`dist/hot.cache`, `dist/app.cache`), which scripts/code-cache.cjs writes here from training
  *   runs in throwaway state directories: signed out, and signed in (fixtures/state/signed-in).
  *
- * Runs from `prepare` (npm install / npm ci) and by hand: `npm run build`. Plain JS so it needs
- * no TypeScript loader at install time.
+ * Runs from `prepare` (npm install / npm ci, also `npm ci --omit=dev`) and by hand: `npm run
+ * build`. Plain JS so it needs no TypeScript loader at install time.
+ *
+ * The bundler: native `esbuild` (a devDependency: ~3 s) when installed, else `esbuild-wasm` (a
+ * dependency, the same version: ~12 s). Why both: a skill directory is a clone installed with
+ * `npm ci --omit=dev`, so the build must run from the dependencies alone; native esbuild there
+ * would be a dependency with a postinstall script that npm 11 holds for approval (in every
+ * project that installs this package, our `allowScripts` only covers our own install), while
+ * esbuild-wasm has no install script and runs on every platform. See docs/install.md.
  */
 import { spawnSync } from 'node:child_process'
 import {
@@ -34,7 +41,23 @@ import { builtinModules } from 'node:module'
 import { tmpdir } from 'node:os'
 import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { build } from 'esbuild'
+
+const { build } = await loadBundler()
+
+/** Native esbuild when the dev install has it, else the wasm build that the lean install has. */
+async function loadBundler() {
+  for (const name of ['esbuild', 'esbuild-wasm']) {
+    try {
+      return await import(name)
+    } catch (err) {
+      if (err?.code !== 'ERR_MODULE_NOT_FOUND') throw err
+    }
+  }
+  process.stderr.write(
+    'build: neither esbuild nor esbuild-wasm is installed; run `npm ci --omit=dev` (or `npm install`) in the project first\n',
+  )
+  process.exit(1)
+}
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const finalDir = resolve(root, 'dist')

@@ -1,6 +1,6 @@
 /**
  * Host adapters on real files: pi's models.json (validated with pi's own ModelRegistry loader
- * and schema, from the installed @mariozechner/pi-coding-agent) and OpenClaw's openclaw.json
+ * and schema, from @mariozechner/pi-coding-agent pinned in test/clients/) and OpenClaw's openclaw.json
  * (checked here against the shapes of OpenClaw 2026.9.6's config schema; test/hosts-real.test.ts
  * runs the real OpenClaw on it). Merge keeps foreign keys and their order, a backup is kept,
  * a second run writes nothing, and removal takes out only our entries.
@@ -16,13 +16,13 @@ import {
 } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { isAbsolute, join } from 'node:path'
-import { AuthStorage, ModelRegistry } from '@mariozechner/pi-coding-agent'
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { createContext } from '../src/context.js'
 import type { RegistryModel } from '../src/host/registry.js'
 import { OPENCLAW_PROVIDER_ID, syncOpenclaw } from '../src/host/openclaw.js'
 import { PI_PROVIDER_ID, syncPi } from '../src/host/pi.js'
+import { piSdk } from './helpers/clients.js'
 
 const MODELS: RegistryModel[] = [
   {
@@ -100,6 +100,7 @@ describe('pi adapter', () => {
     expect(statSync(path).mtimeMs).toBe(mtime)
 
     // pi's own loader: schema check + validateConfig + parse, the way pi reads the file on /model.
+    const { AuthStorage, ModelRegistry } = await piSdk()
     const reg = ModelRegistry.create(AuthStorage.create(join(root, 'pi', 'auth.json')), path)
     expect(reg.getError()).toBeUndefined()
     const m = reg.find(PI_PROVIDER_ID, 'gpt-5.5')

@@ -8,9 +8,9 @@
 import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { AuthStorage, ModelRegistry } from '@mariozechner/pi-coding-agent'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { childEnv } from './helpers/cli.js'
+import { piSdk } from './helpers/clients.js'
 import { tempDir, world, type World } from './helpers/harness.js'
 import { leakScan, record, recordAllowed } from './helpers/leaks.js'
 
@@ -103,6 +103,7 @@ describe('token, and the host files that point at it', () => {
     record(text)
     const t = await w.cli(['token'])
     recordAllowed(t.stdout)
+    const { AuthStorage, ModelRegistry } = await piSdk()
     const reg = ModelRegistry.create(AuthStorage.create(join(piDir, 'auth.json')), path)
     expect(reg.getError()).toBeUndefined()
     expect(reg.find('chatgpt-codex', 'gpt-5.5')).toMatchObject({

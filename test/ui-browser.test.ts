@@ -1,5 +1,5 @@
 /**
- * Issue 11 in a real browser: headless Debian chromium driven by playwright-core, against a real
+ * Issue 11 in a real browser: headless Debian chromium driven by playwright-core (pinned in test/clients/), against a real
  * gateway process (`serve --detach`) and the emulator, with sign-in, logout and `serve --ui-url`
  * run as other CLI processes. The page must follow the sign-in with no reload, switch with
  * `/model`, stream an answer, and refuse a reused link and a cross-origin cookie POST.
@@ -8,8 +8,8 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { createServer, get, type ClientRequest, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
-import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { playwright, type PwBrowser, type PwContext, type PwPage } from './helpers/clients.js'
 import { world, type World } from './helpers/harness.js'
 import { leakScan, record, recordAllowed, trackSecrets } from './helpers/leaks.js'
 
@@ -41,9 +41,9 @@ async function otherOrigin(): Promise<{ port: number; server: Server; html: (h: 
 
 describe.skipIf(SKIP)('the reference page in headless chromium', () => {
   let w: World
-  let browser: Browser
-  let ctx: BrowserContext
-  let page: Page
+  let browser: PwBrowser
+  let ctx: PwContext
+  let page: PwPage
   let gw: {
     port: number
     url: string
@@ -104,7 +104,8 @@ describe.skipIf(SKIP)('the reference page in headless chromium', () => {
         }),
     )
     feedReq.on('error', () => undefined)
-    const { chromium } = await import('playwright-core')
+    // playwright-core 1.65.1 from test/clients (installed on first use).
+    const { chromium } = await playwright()
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: [

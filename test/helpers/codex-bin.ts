@@ -1,43 +1,14 @@
 /**
- * The real Codex CLI as a test peer: finds the native binary that `@openai/codex`'s optional
- * platform package installed, makes a throwaway TLS CA + leaf for 127.0.0.1 with the openssl
+ * The real Codex CLI as a test peer (its binary comes from test/clients through
+ * `codexBinary()` in test/helpers/clients.ts): makes a throwaway TLS CA + leaf for 127.0.0.1 with the openssl
  * CLI, runs codex with CODEX_HOME and HOME in temp dirs, a timeout on every spawn, every URL
  * pointed at the loopback emulator, and every other destination sent to a trap proxy that
  * records the attempt and refuses it.
  */
 import { spawn, spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:net'
-import { dirname, join } from 'node:path'
-
-/** `@openai/codex@0.169.0` platform packages (protocol.md §10 npm packaging). */
-const TARGETS: Record<string, [pkg: string, triple: string]> = {
-  'linux-x64': ['@openai/codex-linux-x64', 'x86_64-unknown-linux-musl'],
-  'linux-arm64': ['@openai/codex-linux-arm64', 'aarch64-unknown-linux-musl'],
-  'darwin-x64': ['@openai/codex-darwin-x64', 'x86_64-apple-darwin'],
-  'darwin-arm64': ['@openai/codex-darwin-arm64', 'aarch64-apple-darwin'],
-}
-
-export type CodexBinary = { path: string } | { missing: string }
-
-/** The native codex binary for this platform, or a sentence naming what is missing. */
-export function findCodex(): CodexBinary {
-  const key = `${process.platform}-${process.arch}`
-  const target = TARGETS[key]
-  if (!target) return { missing: `no @openai/codex@0.169.0 native package exists for ${key}` }
-  const [pkg, triple] = target
-  let root: string
-  try {
-    root = dirname(createRequire(import.meta.url).resolve(`${pkg}/package.json`))
-  } catch {
-    return {
-      missing: `${pkg} (the optional dependency of @openai/codex@0.169.0) is not installed; run npm ci`,
-    }
-  }
-  const path = join(root, 'vendor', triple, 'bin', 'codex')
-  return existsSync(path) ? { path } : { missing: `${path} is absent from ${pkg}` }
-}
+import { join } from 'node:path'
 
 /** A throwaway CA and a leaf for IP:127.0.0.1, made with the openssl CLI in `dir`. */
 export function makeTls(dir: string): { ca: string; key: string; cert: string } {

@@ -17,12 +17,11 @@
  * Runs from `prepare` (npm install / npm ci, also `npm ci --omit=dev`) and by hand: `npm run
  * build`. Plain JS so it needs no TypeScript loader at install time.
  *
- * The bundler: native `esbuild` (a devDependency: ~3 s) when installed, else `esbuild-wasm` (a
- * dependency, the same version: ~12 s). Why both: a skill directory is a clone installed with
- * `npm ci --omit=dev`, so the build must run from the dependencies alone; native esbuild there
- * would be a dependency with a postinstall script that npm 11 holds for approval (in every
- * project that installs this package, our `allowScripts` only covers our own install), while
- * esbuild-wasm has no install script and runs on every platform. See docs/install.md.
+ * esbuild is a dependency, not a devDependency: a skill directory is a clone installed with
+ * `npm ci --omit=dev`, and this build must run from what that installs. Its postinstall is
+ * denied in package.json `allowScripts` (npm 11 would otherwise hold it for approval): the
+ * binary comes from its platform package and works without it. The release tarball carries the
+ * built dist/ and no dependencies at all (scripts/pack-manifest.mjs). See docs/install.md.
  */
 import { spawnSync } from 'node:child_process'
 import {
@@ -35,6 +34,7 @@ import {
   renameSync,
   rmSync,
   statSync,
+  writeFileSync,
 } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { builtinModules } from 'node:module'
@@ -42,22 +42,13 @@ import { tmpdir } from 'node:os'
 import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-const { build } = await loadBundler()
-
-/** Native esbuild when the dev install has it, else the wasm build that the lean install has. */
-async function loadBundler() {
-  for (const name of ['esbuild', 'esbuild-wasm']) {
-    try {
-      return await import(name)
-    } catch (err) {
-      if (err?.code !== 'ERR_MODULE_NOT_FOUND') throw err
-    }
-  }
+const { build } = await import('esbuild').catch((err) => {
+  if (err?.code !== 'ERR_MODULE_NOT_FOUND') throw err
   process.stderr.write(
-    'build: neither esbuild nor esbuild-wasm is installed; run `npm ci --omit=dev` (or `npm install`) in the project first\n',
+    'build: esbuild is not installed; run `npm ci --omit=dev` (or `npm install`) in the project first\n',
   )
   process.exit(1)
-}
+})
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const finalDir = resolve(root, 'dist')
@@ -129,32 +120,15 @@ const VENDOR = {
 }
 
 rmSync(outdir, { recursive: true, force: true })
-await build({
-  absWorkingDir: root,
-  entryPoints: { app: resolve(root, 'src/cli/bin.ts'), hot: resolve(root, 'src/cli/hot.ts') },
-  outdir,
-  outExtension: { '.js': '.cjs' },
-  bundle: true,
-  format: 'cjs',
-  platform: 'node',
-  target: 'node20',
-  minify: true,
-  legalComments: 'none',
-  logLevel: 'warning',
-  plugins: [projectSources, vendorSplit],
-  // import() of a vendor file must become require(): the loader runs the bundle through
-  // vm.Script, which has no dynamic-import hook on Node 20.
-  supported: { 'dynamic-import': false },
-})
-for (const pkg of vendored) {
+/** Every file each build read, to name the npm packages dist/ carries (and their licenses). */
+const inputs = new Set()
+const record = (result) => Object.keys(result.metafile.inputs).forEach((f) => inputs.add(f))
+record(
   await build({
     absWorkingDir: root,
-    stdin: {
-      contents: VENDOR[pkg]?.entry ?? `module.exports = require(${JSON.stringify(pkg)})`,
-      resolveDir: root,
-    },
-    alias: VENDOR[pkg]?.alias,
-    outfile: join(outdir, 'vendor', vendorFile(pkg)),
+    entryPoints: { app: resolve(root, 'src/cli/bin.ts'), hot: resolve(root, 'src/cli/hot.ts') },
+    outdir,
+    outExtension: { '.js': '.cjs' },
     bundle: true,
     format: 'cjs',
     platform: 'node',
@@ -162,7 +136,33 @@ for (const pkg of vendored) {
     minify: true,
     legalComments: 'none',
     logLevel: 'warning',
-  })
+    plugins: [projectSources, vendorSplit],
+    // import() of a vendor file must become require(): the loader runs the bundle through
+    // vm.Script, which has no dynamic-import hook on Node 20.
+    supported: { 'dynamic-import': false },
+    metafile: true,
+  }),
+)
+for (const pkg of vendored) {
+  record(
+    await build({
+      absWorkingDir: root,
+      stdin: {
+        contents: VENDOR[pkg]?.entry ?? `module.exports = require(${JSON.stringify(pkg)})`,
+        resolveDir: root,
+      },
+      alias: VENDOR[pkg]?.alias,
+      outfile: join(outdir, 'vendor', vendorFile(pkg)),
+      bundle: true,
+      format: 'cjs',
+      platform: 'node',
+      target: 'node20',
+      minify: true,
+      legalComments: 'none',
+      logLevel: 'warning',
+      metafile: true,
+    }),
+  )
 }
 for (const name of ['app', 'hot']) {
   if (/\bimport\(/.test(readFileSync(join(outdir, `${name}.cjs`), 'utf8'))) {
@@ -171,6 +171,7 @@ for (const name of ['app', 'hot']) {
     )
   }
 }
+writeThirdPartyLicenses()
 copyFileSync(resolve(root, 'scripts/cli-loader.cjs'), join(outdir, 'cli.cjs'))
 chmodSync(join(outdir, 'cli.cjs'), 0o755)
 
@@ -239,4 +240,28 @@ function chmodTree(dir) {
     if (e.isDirectory()) chmodTree(p)
     else chmodSync(p, 0o600)
   }
+}
+
+/**
+ * dist/ bundles npm packages (the release tarball has no dependencies): their license texts go
+ * with it, in dist/THIRD-PARTY-LICENSES.txt, one section per package the builds read.
+ */
+function writeThirdPartyLicenses() {
+  // The package directory of each input: its last node_modules/<name>/ (nested ones count too).
+  const pkgs = new Set()
+  for (const f of inputs) {
+    const m = /^(.*node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(f)
+    if (m) pkgs.add(m[1])
+  }
+  const sections = [...pkgs].sort().map((rel) => {
+    const dir = join(root, rel)
+    const { name, version, license } = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'))
+    const file = readdirSync(dir).find((f) => /^licen[cs]e(\.(md|txt))?$/i.test(f))
+    const text = file ? readFileSync(join(dir, file), 'utf8').trim() : `License: ${license}`
+    return `${name}@${version} (${license})\n\n${text}\n`
+  })
+  writeFileSync(
+    join(outdir, 'THIRD-PARTY-LICENSES.txt'),
+    `dist/ bundles these npm packages:\n\n${sections.join(`\n${'-'.repeat(72)}\n\n`)}`,
+  )
 }

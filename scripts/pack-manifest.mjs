@@ -43,7 +43,10 @@ function restore() {
 const mode = process.argv[2]
 if (mode === 'prepack') {
   restore()
-  const b = spawnSync(process.execPath, [join(root, 'scripts/build.mjs')], { stdio: 'inherit' })
+  const b = spawnSync(process.execPath, [join(root, 'scripts/build.mjs')], {
+    // On stderr: `npm pack --json` prints its JSON on stdout.
+    stdio: ['ignore', 2, 2],
+  })
   if (b.status !== 0) process.exit(b.status ?? 1)
   const text = readFileSync(manifest, 'utf8')
   const pkg = JSON.parse(text)

@@ -8,7 +8,8 @@ import * as z from './zod.js'
 import { SkillError } from './result.js'
 
 export const CLIENT_ID = 'app_EMoamEEZ73f0CkXaXp7hrann'
-/** The Codex CLI version whose wire behaviour we follow (protocol.md); sent as client_version. */
+/** The Codex CLI version whose wire behaviour we follow (docs/protocol.md); sent as
+ * client_version. */
 export const CLIENT_VERSION = '0.169.0'
 export const ORIGINATOR = 'codex_cli_rs'
 

@@ -49,7 +49,7 @@ describe('PKCE and state', () => {
 })
 
 describe('authorize URL', () => {
-  it('matches protocol.md §3.1 byte for byte (order, + for spaces) and carries no verifier', () => {
+  it('matches docs/protocol.md#31-authorize-url byte for byte (order, + for spaces) and carries no verifier', () => {
     const { verifier, challenge } = newPkce()
     const url = authorizeUrl(
       {

@@ -2,7 +2,7 @@
  * Interop with the REAL Codex CLI 0.169.0 binary (`@openai/codex`, pinned in test/clients/) sharing one
  * auth.json with the skill (`CHATGPT_CODEX_STORE=codex`). Every codex call runs with CODEX_HOME
  * and HOME in temp dirs, a timeout, every endpoint on the loopback TLS emulator
- * (codex-interop.md §3.5 recipes a and b) and any other destination sent to a trap proxy that
+ * (docs/codex-cli.md#test-recipes) and any other destination sent to a trap proxy that
  * refuses it; the trap must end the file with zero hits.
  */
 import { readFileSync, writeFileSync, mkdirSync, statSync } from 'node:fs'

@@ -35,7 +35,8 @@ const accessToken = (expS: number, acc = 'acc_123') =>
   jwt({ exp: expS, iat: expS - 3600, 'https://api.openai.com/auth': AUTH(acc) })
 const nowS = () => Math.floor(Date.now() / 1000)
 
-/** auth.json exactly as codex 0.169.0 wrote it after a device login (codex-interop.md §2.2). */
+/** auth.json exactly as codex 0.169.0 wrote it after a device login
+ * (docs/codex-cli.md#authjson-as-codex-writes-it). */
 const codexWritten = (rt = 'rt_codex_lineage_0001') => ({
   auth_mode: 'chatgpt',
   OPENAI_API_KEY: null,

@@ -77,7 +77,7 @@ describe('models and the registry', () => {
     expect(s.json.registry).toMatchObject({ state: 'signed-in', models: want })
   })
 
-  it('models within the TTL makes 0 requests; --force makes exactly 1 with the §7.1 request', async () => {
+  it('models within the TTL makes 0 requests; --force makes exactly 1, the request the CLI sends', async () => {
     const [m1, n1] = await countDuring(w, MODELS, () => w.cli(['models']))
     expect(n1).toBe(0)
     expect(m1.json).toMatchObject({

@@ -11,7 +11,8 @@ import type { Credentials } from '../store/schemas.js'
 
 /** Refresh ahead of expiry, like the CLI (CHATGPT_ACCESS_TOKEN_REFRESH_WINDOW_MINUTES = 5). */
 export const REFRESH_WINDOW_MS = 5 * 60_000
-/** Without a readable `exp`, refresh when the last one is older than 8 days (§4.3). */
+/** Without a readable `exp`, refresh when the last one is older than 8 days
+ * (docs/protocol.md#43-when-the-cli-refreshes). */
 const FALLBACK_MAX_AGE_MS = 8 * 24 * 3600_000
 
 /**
@@ -152,7 +153,8 @@ export async function freshCredentials(
 
 /**
  * How long a reused refresh token waits for the winner's tokens in the codex store. The Codex
- * CLI refreshes auth.json without taking any lock (codex-interop.md), so our lock cannot keep
+ * CLI refreshes auth.json without taking any lock
+ * (docs/codex-cli.md#notes-from-running-the-real-binary), so our lock cannot keep
  * it out: when both send the same refresh token at once, the issuer answers the loser
  * `refresh_token_reused` while codex is still about to write its new tokens. Measured before
  * this: 2 of 6 rounds of a concurrent `codex exec` and refresh ended the skill's sign-in.

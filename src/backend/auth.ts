@@ -1,5 +1,6 @@
 /**
- * Authenticated calls to chatgpt.com/backend-api (protocol.md §7.1, §9.2): headers, refresh
+ * Authenticated calls to chatgpt.com/backend-api (docs/protocol.md#71-request,
+ * docs/protocol.md#92-http-post-headers): headers, refresh
  * ahead of expiry, and one refresh + one retry on a 401.
  */
 import type { Ctx } from '../context.js'

@@ -1,5 +1,6 @@
 /**
- * Subscription usage (protocol.md §8.1): `GET {backend}/wham/usage`, normalised so windows are
+ * Subscription usage (docs/protocol.md#81-usage-endpoint): `GET {backend}/wham/usage`, normalised
+ * so windows are
  * named by their length ("5h", "weekly"), cached per account for 60 s.
  */
 import * as z from '../zod.js'
@@ -89,7 +90,8 @@ type RawLimit = z.infer<typeof RateLimit>
 function windows(rl: RawLimit, now: number): z.infer<typeof UsageWindow>[] {
   return [rl?.primary_window, rl?.secondary_window].flatMap((w) => {
     if (!w) return []
-    // §8.1: window_minutes = ceil(seconds / 60); a value <= 0 means unknown.
+    // docs/protocol.md#81-usage-endpoint: window_minutes = ceil(seconds / 60); a value <= 0 means
+    // unknown.
     const secs = w.limit_window_seconds ?? 0
     const minutes = secs > 0 ? Math.ceil(secs / 60) : null
     const resetMs =

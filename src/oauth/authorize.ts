@@ -1,4 +1,5 @@
-/** The browser flow's authorize URL and redirect URI (protocol.md §3.1, as 0.169.0 sends them). */
+/** The browser flow's authorize URL and redirect URI (docs/protocol.md#31-authorize-url, as
+ * 0.169.0 sends them). */
 import type { Config } from '../config.js'
 
 /**

@@ -1,5 +1,6 @@
 /**
- * The Codex device-code flow (protocol.md §2). Not RFC 8628: a user code, a poll that answers
+ * The Codex device-code flow (docs/protocol.md#2-device-code-flow). Not RFC 8628: a user code, a
+ * poll that answers
  * 403/404 while pending, then an authorization-code exchange with a server-minted PKCE pair.
  * Each function makes exactly one request; the caller owns the schedule.
  */
@@ -14,7 +15,8 @@ const UserCode = z.object({
   device_auth_id: text(),
   user_code: z.optional(text()),
   usercode: z.optional(text()),
-  // The server sends the interval as a JSON string ("5"); a missing one means 0 (protocol.md §2).
+  // The server sends the interval as a JSON string ("5"); a missing one means 0
+  // (docs/protocol.md#2-device-code-flow).
   interval: z.optional(
     z.union([z.string().check(z.regex(/^\d+$/)), z.int().check(z.nonnegative())]),
   ),

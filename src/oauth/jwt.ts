@@ -1,5 +1,6 @@
 /**
- * Reads the claims the Codex CLI reads (protocol.md §5). Signatures are not checked: the tokens
+ * Reads the claims the Codex CLI reads (docs/protocol.md#5-jwt-claims-the-cli-reads). Signatures
+ * are not checked: the tokens
  * come straight from the issuer over TLS and are only ever sent back to it.
  */
 const AUTH = 'https://api.openai.com/auth'

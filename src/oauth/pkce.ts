@@ -1,5 +1,6 @@
 /**
- * PKCE (RFC 7636, S256) and the OAuth `state` for the browser flow (protocol.md §3.1): the
+ * PKCE (RFC 7636, S256) and the OAuth `state` for the browser flow
+ * (docs/protocol.md#31-authorize-url): the
  * verifier never leaves this machine; only its SHA-256 goes into the authorize URL.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'

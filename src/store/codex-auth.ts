@@ -1,6 +1,8 @@
 /**
- * The Codex CLI's `$CODEX_HOME/auth.json`, as codex 0.169.0 writes it (protocol.md §6.1,
- * codex-interop.md §2.2): parsing it into our store-neutral {@link Credentials}, and merging
+ * The Codex CLI's `$CODEX_HOME/auth.json`, as codex 0.169.0 writes it
+ * (docs/protocol.md#61-file-format,
+ * docs/codex-cli.md#authjson-as-codex-writes-it): parsing it into our store-neutral {@link
+ * Credentials}, and merging
  * our credentials back into it while keeping every field we do not own.
  *
  * Fields we own: `auth_mode`, `tokens.{id_token, access_token, refresh_token, account_id}`,
@@ -25,7 +27,7 @@ const Raw = z.lazy(() =>
 )
 type Raw = z.infer<typeof Raw>
 
-/** Where codex refreshes when the file names no issuer (protocol.md §4.1). */
+/** Where codex refreshes when the file names no issuer (docs/protocol.md#41-request). */
 const DEFAULT_ISSUER = 'https://auth.openai.com'
 
 const text = () => z.string().check(z.minLength(1))
@@ -148,7 +150,8 @@ export function mergeCodexAuth(
       id_token: creds.tokens.id_token,
       access_token: creds.tokens.access_token,
       refresh_token: creds.tokens.refresh_token,
-      // codex sends its own refreshes to this issuer (§4.1), so both clients use one issuer.
+      // codex sends its own refreshes to this issuer (docs/protocol.md#41-request), so both
+      // clients use one issuer.
       oauth_provenance: {
         ...provenance,
         issuer: creds.issuer,

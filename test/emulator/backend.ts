@@ -1,4 +1,5 @@
-/** chatgpt.com/backend-api as the Codex CLI uses it (protocol.md §7–§9). */
+/** chatgpt.com/backend-api as the Codex CLI uses it (docs/protocol.md#7-models-list-endpoint to
+ * docs/protocol.md#9-responses-endpoint-with-chatgpt-auth). */
 import { createHash } from 'node:crypto'
 import type { ServerResponse } from 'node:http'
 import { streamResponse } from './responses.js'
@@ -78,12 +79,14 @@ export function backendRoutes(s: EmuState, now: () => number): Routes {
     },
 
     'GET /backend-api/wham/settings/user'(_req, res) {
-      // 0.169.0 asks for it and tolerates a 404; the real shape is unknown (§9.6).
+      // 0.169.0 asks for it and tolerates a 404; the real shape is unknown
+      // (docs/protocol.md#96-workspace-routing).
       json(res, 404, { detail: 'Not Found' })
     },
 
     'GET /backend-api/codex/responses'(_req, res) {
-      // 0.169.0 tries a WebSocket first; a non-101 answer makes it fall back to HTTP POST (§9.1).
+      // 0.169.0 tries a WebSocket first; a non-101 answer makes it fall back to HTTP POST
+      // (docs/protocol.md#91-url-and-transport).
       json(res, 426, { detail: 'Upgrade Required' })
     },
 

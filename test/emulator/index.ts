@@ -1,6 +1,6 @@
 /**
  * A loopback emulator of auth.openai.com and chatgpt.com/backend-api, faithful to
- * /work/shared/docs/protocol.md, for the test suite, the demo and the benchmark. Real HTTP (or
+ * docs/protocol.md, for the test suite, the demo and the benchmark. Real HTTP (or
  * HTTPS) on 127.0.0.1; other processes drive it through the /__emu/* control routes.
  */
 import type { AddressInfo } from 'node:net'

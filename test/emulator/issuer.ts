@@ -1,5 +1,6 @@
 /**
- * auth.openai.com as the Codex CLI sees it (protocol.md §2–§4): device user code and poll, the
+ * auth.openai.com as the Codex CLI sees it (docs/protocol.md#2-device-code-flow to
+ * docs/protocol.md#4-token-refresh): device user code and poll, the
  * token endpoint (form code exchange, form API-key exchange, JSON refresh with rotation and
  * reuse detection), revoke, and the browser authorize redirect.
  */
@@ -25,7 +26,8 @@ const str = (v: unknown): string => (typeof v === 'string' ? v : '')
 
 /** The issuer's routes; `issuer()` is the emulator's base URL once it listens. */
 export function issuerRoutes(s: EmuState, issuer: () => string, now: () => number): Routes {
-  /** OAuth-style error body, as the real token endpoint sends for refresh failures (§4.4). */
+  /** OAuth-style error body, as the real token endpoint sends for refresh failures
+   * (docs/protocol.md#44-error-classification). */
   const refreshError = (res: ServerResponse, code: string, message: string) =>
     json(res, 401, { error: { message, type: 'invalid_request_error', param: null, code } })
   const grantError = (res: ServerResponse, error: string, description: string) =>

@@ -1,8 +1,9 @@
-/** Fake-but-shaped secrets: unsigned JWTs (never verified, §5), refresh tokens, codes, PKCE. */
+/** Fake-but-shaped secrets: unsigned JWTs (never verified,
+ * docs/protocol.md#5-jwt-claims-the-cli-reads), refresh tokens, codes, PKCE. */
 import { createHash, randomBytes, randomInt } from 'node:crypto'
 import type { EmuAccount } from './state.js'
 
-/** The Codex CLI's OAuth client id (protocol.md §1). */
+/** The Codex CLI's OAuth client id (docs/protocol.md#1-constants). */
 export const CLIENT_ID = 'app_EMoamEEZ73f0CkXaXp7hrann'
 
 const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'

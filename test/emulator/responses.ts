@@ -1,7 +1,10 @@
 /**
- * POST /backend-api/codex/responses: validates like the real backend (protocol.md §9.4) and
- * streams Responses-API SSE (§9.5): text deltas, function calls with argument deltas, reasoning
- * summaries and the final response.completed, with the x-codex-* rate-limit headers (§8.2).
+ * POST /backend-api/codex/responses: validates like the real backend
+ * (docs/protocol.md#94-what-the-real-backend-rejects) and
+ * streams Responses-API SSE (docs/protocol.md#95-sse-that-01690-accepted): text deltas, function
+ * calls with argument deltas, reasoning
+ * summaries and the final response.completed, with the x-codex-* rate-limit headers
+ * (docs/protocol.md#82-rate-limit-response-headers).
  */
 import type { ServerResponse } from 'node:http'
 import { rand } from './jwt.js'

@@ -62,7 +62,8 @@ export const fields = (req: Req): Record<string, unknown> =>
     ? (req.body as Record<string, unknown>)
     : {}
 
-// Node 20 has no zstd; newer Node does. The real CLI zstd-compresses /responses bodies (§9.2).
+// Node 20 has no zstd; newer Node does. The real CLI zstd-compresses /responses bodies
+// (docs/protocol.md#92-http-post-headers).
 const zstd = (zlib as unknown as { zstdDecompressSync?: (b: Buffer) => Buffer }).zstdDecompressSync
 
 function decompress(raw: Buffer, encoding: string | undefined): Buffer | null {

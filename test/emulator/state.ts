@@ -9,7 +9,8 @@ export interface EmuAccount {
   user_id: string
 }
 
-/** One entry of the models catalog (protocol.md §7.2), kept loose so tests can bend it. */
+/** One entry of the models catalog (docs/protocol.md#72-response), kept loose so tests can bend
+ * it. */
 export type ModelInfo = Record<string, unknown>
 
 /**

@@ -96,7 +96,7 @@ export async function startTrap(): Promise<{
 }
 
 /**
- * config.toml for one CODEX_HOME (codex-interop.md §3.5 recipe b): backend and model provider
+ * config.toml for one CODEX_HOME (docs/codex-cli.md#test-recipes): backend and model provider
  * on the emulator over TLS, no websockets, no analytics, no update check.
  */
 export function codexConfig(backendUrl: string): string {
@@ -119,7 +119,8 @@ export function codexConfig(backendUrl: string): string {
 export interface CodexRun {
   code: number | null
   stdout: string
-  /** stderr without the harmless temp-dir PATH-alias warning (codex-interop.md §1). */
+  /** stderr without the harmless temp-dir PATH-alias warning
+   * (docs/codex-cli.md#install-and-smoke-runs). */
   stderr: string
   ms: number
 }

@@ -5,8 +5,8 @@
  *   sign-in against the emulator);
  * - the release tarball: `npm pack` in that copy holds what a user needs and nothing of the
  *   tests, installs into an empty project --offline (it has no dependencies), and
- *   `npx chatgpt-codex-onboarding status`, then the package bin runs a full device sign-in and the gateway's page
- *   assets from the installed package.
+ *   `npx chatgpt-codex-onboarding status` works; the package bin then runs a full device
+ *   sign-in, and the gateway serves the page's assets from the installed package.
  * npm reaches only the registry (or its cache). The figures go to test-results/reliability.jsonl.
  */
 import { spawn, spawnSync } from 'node:child_process'

@@ -16,6 +16,7 @@ import {
   mkdirSync,
   readdirSync,
   readFileSync,
+  rmSync,
   statSync,
   writeFileSync,
 } from 'node:fs'
@@ -129,11 +130,19 @@ describe('installed as a user installs it', () => {
 
   beforeAll(async () => {
     w = await world()
-    tree = join(tempDir('cco-install-'), 'skill')
+    tree = join(scratchDir('cco-install-'), 'skill')
     copyWorkingTree(tree)
   })
+  /** Temp dirs to remove at the end (the copy, the pack, the user project: ~25 MB). */
+  const scratch: string[] = []
+  const scratchDir = (prefix: string) => {
+    const d = tempDir(prefix)
+    scratch.push(d)
+    return d
+  }
   afterAll(async () => {
     await w?.close()
+    for (const d of scratch) rmSync(d, { recursive: true, force: true })
   })
 
   it('skill directory: npm ci --omit=dev builds dist/, ≤ 40 MB, no approval asked; node dist/cli.cjs signs in', async () => {
@@ -154,12 +163,12 @@ describe('installed as a user installs it', () => {
       packages: readdirSync(join(tree, 'node_modules')).length,
     })
     // From another working directory: the entry needs no cwd.
-    await deviceSignIn(w, [process.execPath, join(tree, 'dist', 'cli.cjs')], tempDir('cco-cwd-'))
+    await deviceSignIn(w, [process.execPath, join(tree, 'dist', 'cli.cjs')], scratchDir('cco-cwd-'))
   }, 300_000)
 
   it('release tarball: npm pack holds dist/, docs and no tests; it installs offline and npx signs in', async () => {
     // Packed from the lean copy (its esbuild builds dist/ in prepack), as a release is made.
-    const out = tempDir('cco-pack-')
+    const out = scratchDir('cco-pack-')
     const pack = await run('npm', ['pack', '--pack-destination', out, '--json'], {
       cwd: tree,
       env: npmEnv,
@@ -185,7 +194,7 @@ describe('installed as a user installs it', () => {
     const manifest = spawnSync('tar', ['-xzOf', tgz, 'package/package.json'], { encoding: 'utf8' })
     expect(JSON.parse(manifest.stdout)).not.toHaveProperty('dependencies')
 
-    const project = tempDir('cco-user-')
+    const project = scratchDir('cco-user-')
     writeFileSync(
       join(project, 'package.json'),
       '{"name":"user-project","version":"1.0.0","private":true}\n',

@@ -1,4 +1,4 @@
-/** Formats the bench's results as Markdown (it goes into the README as is). */
+/** Formats the bench's results as Markdown (it goes into docs/performance.md as is). */
 import type { Timed } from './measure.js'
 
 export const ms = (t: Timed | undefined) => (t ? `${t.median.toFixed(1)} ms` : '—')

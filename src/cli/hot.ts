@@ -1,8 +1,8 @@
 /**
  * Entry of the prebuilt bundle `dist/hot.cjs`: `status` and `token` alone. An agent runs status
  * at every step and a host may run token before every model request, so these two get a bundle
- * without the other commands (about half the code to read and deserialize: see README
- * "Performance"). `dist/cli.cjs` sends a call here only when its first word is one of them and
+ * without the other commands (about half the code to read and deserialize: see
+ * docs/performance.md). `dist/cli.cjs` sends a call here only when its first word is one of them and
  * it does not ask for --help; parsing, errors and output are the full CLI's (run.ts).
  */
 import { oneShotProcess } from '../http.js'

@@ -3,7 +3,7 @@
  * skill and codex act as one client on one refresh-token lineage instead of two clients
  * fighting over copies of it.
  *
- * ## Codex's lock discipline (0.169.0, observed with strace; see README "codex-cli")
+ * ## Codex's lock discipline (0.169.0, observed with strace; see docs/codex-cli.md#codexs-lock-discipline-and-how-we-follow-it)
  * - Readers take no lock: codex opens auth.json read-only whenever it loads or reloads auth.
  * - Every write (login, refresh, logout's delete):
  *   1. open `$CODEX_HOME/auth.lock` (created 0644) and `flock(LOCK_EX)`, blocking;

@@ -2,7 +2,7 @@
  * Reliability figures: tests append what they measured (processes, refreshes, reuse events,
  * crash iterations, torn files, fault cases, bad inputs) to test-results/reliability.jsonl.
  * The global teardown (test/helpers/summary.ts) sums them with the redaction scan and prints
- * the totals the README's Reliability section quotes.
+ * the totals docs/reliability.md quotes.
  */
 import { appendFileSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'

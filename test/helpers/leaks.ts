@@ -2,7 +2,7 @@
  * The suite-wide secret scan. Every CLI output, result and log line a test produces is
  * recorded; at the end of each test file `leakScan()` checks them against every secret the
  * emulators minted, whole and as any 24-character fragment, and appends its counts to
- * test-results/redaction.jsonl (summed in the README's Reliability section).
+ * test-results/redaction.jsonl (summed in docs/reliability.md).
  */
 import { appendFileSync, mkdirSync } from 'node:fs'
 import { basename, join } from 'node:path'

@@ -3,7 +3,7 @@
  * time is printed apart from the suite's), builds dist/, clears the per-run figure files before the suite, and afterwards sums
  * them (the per-file secret scans of test/helpers/leaks.ts and the reliability figures of
  * test/helpers/figures.ts), prints the totals, and writes test-results/reliability-summary.json.
- * The README's Reliability section quotes these totals.
+ * docs/reliability.md quotes these totals.
  */
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -28,7 +28,7 @@ function lines(name: string): Line[] {
 const sum = (ls: Line[], key: string) =>
   ls.reduce((n, l) => n + (typeof l[key] === 'number' ? (l[key] as number) : 0), 0)
 
-/** Sums what the run recorded. Exported for the README figures. */
+/** Sums what the run recorded. Exported for the figures in docs/. */
 export function summarise(): Record<string, unknown> {
   const scans = lines('redaction.jsonl')
   const figures = lines('reliability.jsonl')

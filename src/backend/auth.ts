@@ -1,5 +1,5 @@
 /**
- * Authenticated calls to chatgpt.com/backend-api (docs/protocol.md#71-request,
+ * Authenticated calls to chatgpt.com/backend-api (docs/protocol.md#71-request-v,
  * docs/protocol.md#92-http-post-headers): headers, refresh
  * ahead of expiry, and one refresh + one retry on a 401.
  */

@@ -80,7 +80,7 @@ export function backendRoutes(s: EmuState, now: () => number): Routes {
 
     'GET /backend-api/wham/settings/user'(_req, res) {
       // 0.169.0 asks for it and tolerates a 404; the real shape is unknown
-      // (docs/protocol.md#96-workspace-routing).
+      // (docs/protocol.md#96-workspace-routing-new-before-the-first-turn).
       json(res, 404, { detail: 'Not Found' })
     },
 

@@ -1,7 +1,7 @@
 /**
  * POST /backend-api/codex/responses: validates like the real backend
  * (docs/protocol.md#94-what-the-real-backend-rejects) and
- * streams Responses-API SSE (docs/protocol.md#95-sse-that-01690-accepted): text deltas, function
+ * streams Responses-API SSE (docs/protocol.md#95-sse-that-01690-accepted-v): text deltas, function
  * calls with argument deltas, reasoning
  * summaries and the final response.completed, with the x-codex-* rate-limit headers
  * (docs/protocol.md#82-rate-limit-response-headers).

@@ -1,5 +1,6 @@
 /**
- * The Codex model catalog (protocol.md §7): request, parsing, the per-account 300 s cache, the
+ * The Codex model catalog (docs/protocol.md#7-models-list-endpoint): request, parsing, the
+ * per-account 300 s cache, the
  * last-known-good list when the backend fails, and the bundled fallback when nothing else exists.
  * The gateway reads raw entries through {@link loadCatalog}; people see {@link toModelView}.
  */
@@ -14,7 +15,10 @@ import type { Credentials } from '../store/schemas.js'
 import { readCache, writeCache } from './cache.js'
 import { authedGet } from './get.js'
 
-/** Same TTL as the CLI's models cache (DEFAULT_MODEL_CACHE_TTL, protocol.md §7.3). */
+/**
+ * Same TTL as the CLI's models cache (DEFAULT_MODEL_CACHE_TTL,
+ * docs/protocol.md#73-caching-and-the-picker).
+ */
 export const MODELS_TTL_MS = 300_000
 
 /** One catalog entry as the backend sends it. Unknown keys are kept (the gateway may need them). */
@@ -80,7 +84,8 @@ export function toModelView(m: RawModel): ModelView {
 }
 
 /**
- * The models a picker offers: `visibility == "list"`, sorted by priority (§7.3).
+ * The models a picker offers: `visibility == "list"`, sorted by priority
+ * (docs/protocol.md#73-caching-and-the-picker).
  * Never throws.
  */
 export function visibleModels(models: RawModel[]): ModelView[] {

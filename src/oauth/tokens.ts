@@ -1,5 +1,6 @@
 /**
- * Token endpoint calls (protocol.md §2 step 4, §4): code exchange (form), refresh (JSON, with
+ * Token endpoint calls (docs/protocol.md#step-4-exchange-the-code,
+ * docs/protocol.md#4-token-refresh): code exchange (form), refresh (JSON, with
  * rotation), revoke (best effort), and the error classification the Codex CLI uses.
  */
 import * as z from '../zod.js'
@@ -12,7 +13,8 @@ const text = () => z.string().check(z.minLength(1))
 const TokenSet = z.object({ id_token: text(), access_token: text(), refresh_token: text() })
 export type TokenSet = z.infer<typeof TokenSet>
 
-// Every field may be missing on refresh; missing ones keep their stored values (§4.2). A 200
+// Every field may be missing on refresh; missing ones keep their stored values
+// (docs/protocol.md#42-response). A 200
 // carrying none of them rotated nothing: it is an unexpected shape, not a successful refresh.
 const Refreshed = z
   .object({
@@ -62,7 +64,7 @@ export async function exchangeCode(
 }
 
 /**
- * One refresh-token grant. JSON body, as the CLI sends it (§4.1).
+ * One refresh-token grant. JSON body, as the CLI sends it (docs/protocol.md#41-request).
  * @throws SkillError `refresh_token_expired`, `refresh_token_reused`, `refresh_token_invalidated`,
  * `reauth_required`, `upstream_error`, `invalid_response`, `timeout`, `network_error`.
  * @see docs/protocol.md#4-token-refresh
@@ -83,7 +85,10 @@ export async function refreshGrant(
   return remember(parseJson(res, Refreshed, 'The token endpoint'))
 }
 
-/** Revokes a token (§4.5). Best effort: returns false rather than throwing. */
+/**
+ * Revokes a token (docs/protocol.md#45-revocation-logout-and-replacement-at-login). Best effort:
+ * returns false rather than throwing.
+ */
 export async function revoke(
   cfg: Config,
   token: { refresh?: string; access?: string },
@@ -137,7 +142,8 @@ const PERMANENT_MESSAGES: Record<string, string> = {
 }
 
 /**
- * `classify_refresh_token_failure` (§4.4): named codes and any 401 are permanent.
+ * `classify_refresh_token_failure` (docs/protocol.md#44-error-classification): named codes and
+ * any 401 are permanent.
  * Never throws; returns the classified error.
  * @see docs/protocol.md#44-error-classification
  */

@@ -1,7 +1,7 @@
 /**
- * Browser sign-in (protocol.md §3): PKCE + a loopback callback, in script mode. `start` writes
- * the pending login and spawns a detached listener (src/signin/listener.ts) that lives until the
- * deadline; `poll` only reads what the listener wrote and makes no request.
+ * Browser sign-in (docs/protocol.md#3-browser-pkce-flow): PKCE + a loopback callback, in script
+ * mode. `start` writes the pending login and spawns a detached listener (src/signin/listener.ts)
+ * that lives until the deadline; `poll` only reads what the listener wrote and makes no request.
  */
 import { spawn } from 'node:child_process'
 import { createInterface } from 'node:readline'

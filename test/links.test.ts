@@ -11,7 +11,7 @@ import { dirname, join, relative, resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { ROOT } from './helpers/cli.js'
 
-/** GitHub's heading anchor, with -1, -2 suffixes for repeats. */
+/** GitHub's heading anchors (with -1, -2 suffixes for repeats) and named `<a id>` anchors. */
 export function anchors(markdown: string): Set<string> {
   const out = new Set<string>()
   let fence = false
@@ -28,6 +28,8 @@ export function anchors(markdown: string): Set<string> {
     for (let i = 1; out.has(slug); i++) slug = `${base}-${i}`
     out.add(slug)
   }
+  // Named anchors (<a id="x"></a>) that citations may use besides the headings.
+  for (const m of markdown.matchAll(/<a (?:id|name)="([\w-]+)"/g)) out.add(m[1]!)
   return out
 }
 

@@ -182,7 +182,7 @@ describe('installed as a user installs it', () => {
     }>
     const files = info!.files.map((f) => f.path).sort()
     const allowed =
-      /^(LICENSE|README\.md|SKILL\.md|package\.json|dist\/.+|src\/gateway\/ui\/.+|schemas\/.+)$/
+      /^(LICENSE|README\.md|SKILL\.md|package\.json|docs\/[\w-]+\.md|dist\/.+|src\/gateway\/ui\/.+|schemas\/.+)$/
     expect(files.filter((f) => !allowed.test(f))).toEqual([])
     expect(files).toEqual(
       expect.arrayContaining(['LICENSE', 'README.md', 'SKILL.md', 'dist/cli.cjs']),

@@ -126,12 +126,24 @@ export async function freshCredentials(
     if (rotatedMeanwhile || accessChanged || (!wanted && isFresh(current, ctx.now()))) {
       return { creds: current, refreshed: false }
     }
-    let refreshed: Refreshed
+    // Loaded on the refresh path only: a warm `token` (a host may run it before every model
+    // request) and `status` never build the token endpoint's schemas or its HTTP client.
+    const [{ refreshGrant }, { sendAndStore }] = await Promise.all([
+      import('../oauth/tokens.js'),
+      import('../store/rotation.js'),
+    ])
     try {
-      // Loaded on the refresh path only: a warm `token` (a host may run it before every model
-      // request) and `status` never build the token endpoint's schemas or its HTTP client.
-      const { refreshGrant } = await import('../oauth/tokens.js')
-      refreshed = await refreshGrant(ctx.config, current.tokens.refresh_token, ctx.now())
+      // Disk reserved first, signals held from the send to the write (src/store/rotation.ts):
+      // the issuer rotates the refresh token when it answers, so its answer must be stored.
+      return await sendAndStore(
+        store,
+        () => refreshGrant(ctx.config, current.tokens.refresh_token, ctx.now()),
+        async (refreshed: Refreshed) => {
+          const next = applyRefresh(current, refreshed, ctx.now())
+          await store.write(next)
+          return { creds: next, refreshed: true }
+        },
+      )
     } catch (err) {
       if (err instanceof SkillError && isDeadToken(err.code)) {
         // "Reused" can mean another writer won the race with the same token rather than a dead
@@ -144,9 +156,6 @@ export async function freshCredentials(
       }
       throw err
     }
-    const next = applyRefresh(current, refreshed, ctx.now())
-    await store.write(next)
-    return { creds: next, refreshed: true }
   })
 }
 

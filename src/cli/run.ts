@@ -6,6 +6,7 @@
  */
 import { createContext } from '../context.js'
 import { settle, toFailure, type Result } from '../result.js'
+import { reportSignalsAsResults } from '../signals.js'
 import type { Command } from './command.js'
 import { parseArgs } from './parse.js'
 
@@ -51,6 +52,8 @@ export async function runCli(
     return code
   }
   const pretty = argv.includes('--pretty')
+  // A signal held during a token write ends the call with an `interrupted` result (src/signals.ts).
+  reportSignalsAsResults()
   let parsed
   try {
     parsed = parseArgs(argv, commands)
@@ -69,5 +72,11 @@ export async function runCli(
     write(text)
     return 0
   }
-  return emit(result, parsed.pretty, result.ok ? 0 : 1)
+  // Stopped by a signal after a token write: the status a shell expects (128 + n), as if killed.
+  const interrupted = !result.ok && result.code === 'interrupted' ? result.exit_code : undefined
+  return emit(
+    result,
+    parsed.pretty,
+    result.ok ? 0 : typeof interrupted === 'number' ? interrupted : 1,
+  )
 }

@@ -1,0 +1,101 @@
+/**
+ * The critical section of a token rotation: from the moment a refresh (or code exchange) is
+ * sent until its answer is stored, SIGINT, SIGTERM and SIGHUP are held, then acted on.
+ *
+ * Why: the issuer rotates the refresh token when it answers. A process that dies between that
+ * answer and the write has spent the only token it had, and the next call gets
+ * `refresh_token_reused`: Ctrl-C, a host timing out `token` (SIGTERM) or a closed terminal
+ * (SIGHUP) signed the user out (issue 16: 17 of 19 SIGINTs, 13 of 16 SIGTERMs). Holding these
+ * signals for the few hundred milliseconds of the exchange costs nothing; only SIGKILL and power
+ * loss remain (docs/reliability.md).
+ *
+ * After the section a held signal is acted on:
+ * - in a CLI call ({@link reportSignalsAsResults}) with no handler of its own, the operation ends
+ *   with a coded `interrupted` failure (`signal`, `exit_code` = 128 + n), which the CLI prints
+ *   before exiting with that status;
+ * - otherwise (a host importing this library, the gateway, the sign-in listener) the signal is
+ *   sent again to this process once the original handlers are back, so whatever would have
+ *   happened happens, only after the write.
+ */
+import { constants } from 'node:os'
+import { SkillError } from './result.js'
+
+const HELD = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const
+type Held = (typeof HELD)[number]
+
+let asResult = false
+let depth = 0
+let caught: Held | undefined
+
+/** Declares this process a CLI call: a held signal becomes an `interrupted` result. */
+export function reportSignalsAsResults(): void {
+  asResult = true
+}
+
+/** The exit status a shell gives a process killed by `sig` (128 + its number). */
+export const signalExitCode = (sig: NodeJS.Signals): number => 128 + (constants.signals[sig] ?? 0)
+
+const note = (sig: NodeJS.Signals) => {
+  caught ??= sig as Held
+}
+
+/**
+ * Runs `fn` with SIGINT, SIGTERM and SIGHUP held (see the module comment). Nested calls share
+ * the outermost section.
+ * @throws SkillError `interrupted` (CLI calls, when a signal arrived), else what `fn` throws.
+ */
+export async function holdSignals<T>(fn: () => Promise<T>): Promise<T> {
+  if (depth > 0) {
+    depth++
+    try {
+      return await fn()
+    } finally {
+      depth--
+    }
+  }
+  depth = 1
+  const saved = new Map<Held, NodeJS.SignalsListener[]>()
+  for (const sig of HELD) {
+    saved.set(sig, process.listeners(sig))
+    process.removeAllListeners(sig)
+    process.on(sig, note)
+  }
+  let ok = false
+  let value: T | undefined
+  let error: unknown
+  try {
+    value = await fn()
+    ok = true
+  } catch (err) {
+    error = err
+  } finally {
+    depth = 0
+    for (const sig of HELD) {
+      process.removeListener(sig, note)
+      for (const l of saved.get(sig) ?? []) process.on(sig, l)
+    }
+  }
+  const sig = caught
+  caught = undefined
+  if (sig) {
+    if (asResult && (saved.get(sig)?.length ?? 0) === 0) throw interrupted(sig, ok, error)
+    // Delivered again now that the original disposition is back (default: the process ends).
+    process.kill(process.pid, sig)
+  }
+  if (!ok) throw error
+  return value as T
+}
+
+function interrupted(sig: Held, completed: boolean, error: unknown): SkillError {
+  const outcome = completed
+    ? 'after its result was saved'
+    : `after the operation failed (${error instanceof SkillError ? error.code : 'error'}); nothing it received was lost`
+  return new SkillError(
+    'interrupted',
+    `Stopped by ${sig}, held until the write ended, ${outcome}`,
+    {
+      retryable: false,
+      extra: { signal: sig, exit_code: signalExitCode(sig), completed },
+    },
+  )
+}

@@ -10,7 +10,7 @@
  * loss remain (docs/reliability.md).
  *
  * After the section a held signal is acted on:
- * - in a CLI call ({@link reportSignalsAsResults}) with no handler of its own, the operation ends
+ * - in a one-shot CLI call ({@link reportSignalsAsResults}; not `serve`), the operation ends
  *   with a coded `interrupted` failure (`signal`, `exit_code` = 128 + n), which the CLI prints
  *   before exiting with that status;
  * - otherwise (a host importing this library, the gateway, the sign-in listener) the signal is
@@ -23,13 +23,16 @@ import { SkillError } from './result.js'
 const HELD = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const
 type Held = (typeof HELD)[number]
 
-let asResult = false
+// On globalThis, not in a module variable: the bundles initialise modules lazily, and a late
+// first import of this module (from the refresh path) must not reset a flag the CLI set early.
+const AS_RESULT = Symbol.for('chatgpt-codex-onboarding.signals-as-results')
+const flags = globalThis as { [AS_RESULT]?: boolean }
 let depth = 0
 let caught: Held | undefined
 
 /** Declares this process a CLI call: a held signal becomes an `interrupted` result. */
 export function reportSignalsAsResults(): void {
-  asResult = true
+  flags[AS_RESULT] = true
 }
 
 /** The exit status a shell gives a process killed by `sig` (128 + its number). */
@@ -78,8 +81,10 @@ export async function holdSignals<T>(fn: () => Promise<T>): Promise<T> {
   const sig = caught
   caught = undefined
   if (sig) {
-    if (asResult && (saved.get(sig)?.length ?? 0) === 0) throw interrupted(sig, ok, error)
-    // Delivered again now that the original disposition is back (default: the process ends).
+    // A CLI call ends with a result; the listeners it may have (signal-exit's, loaded by the lock
+    // and write libraries) only clean up, which the normal exit path does as well.
+    if (flags[AS_RESULT] === true) throw interrupted(sig, ok, error)
+    // Delivered again now that the original handlers are back (default: the process ends).
     process.kill(process.pid, sig)
   }
   if (!ok) throw error

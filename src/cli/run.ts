@@ -52,8 +52,6 @@ export async function runCli(
     return code
   }
   const pretty = argv.includes('--pretty')
-  // A signal held during a token write ends the call with an `interrupted` result (src/signals.ts).
-  reportSignalsAsResults()
   let parsed
   try {
     parsed = parseArgs(argv, commands)
@@ -65,6 +63,9 @@ export async function runCli(
     return 0
   }
   const command = commands[parsed.fn]!
+  // A signal held during a token write ends a one-shot call with an `interrupted` result
+  // (src/signals.ts). The gateway keeps its own SIGTERM/SIGINT handling: the signal is re-sent.
+  if (parsed.fn !== 'serve') reportSignalsAsResults()
   const result = await settle(() => execute(command, parsed.opts))
   const render = result.ok ? await command.render?.() : undefined
   const text = render?.(result, parsed.opts)

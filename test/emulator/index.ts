@@ -61,6 +61,10 @@ export interface Emulator {
   setAccount(a: Partial<EmuAccount>): void
   /** The current account. */
   readonly account: EmuAccount
+  /** Token requests currently held by `modes.holdToken`. */
+  held(): number
+  /** Lets every held token request go on; returns how many were released. */
+  release(): number
   set(modes: Partial<EmuModes>): void
   /** The live modes object (mutated in place by `set`). */
   modes: EmuModes
@@ -97,6 +101,12 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     get account() {
       return s.account
     },
+    held: () => s.held.length,
+    release() {
+      const waiting = s.held.splice(0)
+      for (const go of waiting) go()
+      return waiting.length
+    },
     set(modes) {
       const next = { ...modes }
       // Faults count down their `times`: keep our own copies, not the caller's objects.
@@ -113,6 +123,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     reset: () => s.reset(),
     close: () =>
       new Promise<void>((resolve) => {
+        emu.release()
         server.close(() => resolve())
         server.closeAllConnections()
       }),
@@ -128,6 +139,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       ok(res)
     ),
     'POST /__emu/reset': (_req, res) => (emu.reset(), ok(res)),
+    'POST /__emu/release': (_req, res) => json(res, 200, { ok: true, released: emu.release() }),
     'GET /__emu/stats': (_req, res) => {
       const counts: Record<string, number> = {}
       for (const r of s.requests) {

@@ -45,6 +45,12 @@ export interface EmuModes {
   authorize: 'approve' | 'deny'
   authorizeErrorDescription?: string
   faults: Record<string, Fault>
+  /**
+   * Holds POST /oauth/token until {@link EmuState.release}: `before` the grant is processed
+   * (nothing rotated yet), or `after` it (the refresh token already rotated, the answer not yet
+   * sent). Lets tests signal a client while its token request is in flight.
+   */
+  holdToken?: 'before' | 'after' | null
   responses: ResponsesMode
   models: ModelInfo[]
 }
@@ -127,6 +133,8 @@ export class EmuState {
   stats: Stats = { refreshes: 0, reuse: 0, revoked: 0, exchanges: 0, aborted: 0 }
   account: EmuAccount
   modes: EmuModes
+  /** Token requests held by `modes.holdToken`, each waiting for its release. */
+  held: (() => void)[] = []
 
   constructor(account: Partial<EmuAccount> | undefined, accessTtlS: number) {
     this.account = { ...DEFAULT_ACCOUNT, ...account }

@@ -8,6 +8,7 @@ import type { Refreshed, TokenSet } from '../oauth/tokens.js'
 import { SkillError } from '../result.js'
 import type { CredentialStore } from '../store/credentials.js'
 import type { Credentials } from '../store/schemas.js'
+import { localExpiry, measureOffset } from './clock.js'
 
 /** Refresh ahead of expiry, like the CLI (CHATGPT_ACCESS_TOKEN_REFRESH_WINDOW_MINUTES = 5). */
 export const REFRESH_WINDOW_MS = 5 * 60_000
@@ -33,6 +34,7 @@ export function credentialsFrom(tokens: TokenSet, issuer: string, now: number): 
     access_expires_at: access.exp,
     access_issued_at: access.iat,
     last_refresh: now,
+    clock_offset_ms: measureOffset(access.iat, now),
     issuer,
     reauth: null,
   }
@@ -59,16 +61,20 @@ export function applyRefresh(old: Credentials, r: Refreshed, now: number): Crede
       'The refreshed tokens name a different ChatGPT account than the one signed in; the stored tokens were kept',
     )
   }
-  // An id_token-less refresh keeps the old account details.
-  return r.id_token ? next : { ...next, account: old.account }
+  // An id_token-less refresh keeps the old account details; an access_token-less one keeps the
+  // old token, whose iat says nothing about the clock now.
+  const clock = r.access_token ? {} : { clock_offset_ms: old.clock_offset_ms ?? null }
+  return r.id_token ? { ...next, ...clock } : { ...next, ...clock, account: old.account }
 }
 
 /**
- * True when the access token is good for at least `windowMs` more.
+ * True when the access token is good for at least `windowMs` more, by the issuer's clock: the
+ * measured skew is taken out (src/auth/clock.ts), so a clock a day off decides like a right one.
  * Never throws. @see docs/protocol.md#43-when-the-cli-refreshes
  */
 export function isFresh(c: Credentials, now: number, windowMs = REFRESH_WINDOW_MS): boolean {
-  if (c.access_expires_at !== null) return c.access_expires_at - now > windowMs
+  const expiry = localExpiry(c)
+  if (expiry !== null) return expiry - now > windowMs
   return now - c.last_refresh < FALLBACK_MAX_AGE_MS
 }
 

@@ -145,6 +145,8 @@ export async function streamResponse(
   const head = { id, object: 'response', created_at: nowS, model }
   await send('response.created', { response: { ...head, status: 'in_progress', output: [] } })
   await send('response.in_progress', { response: { ...head, status: 'in_progress', output: [] } })
+  // An upstream that stops sending: nothing more until the client gives up (or close()).
+  if (m.mode === 'stall') return
 
   const output: Item[] = []
   let outputTokens = 0

@@ -30,7 +30,8 @@ export interface Fault {
 export interface ResponsesMode {
   reply: 'text' | 'tool_call' | 'empty-output' | 'reasoning'
   text?: string
-  mode?: 'ok' | 'usage_limit' | 'error500' | 'slow' | 'cut'
+  /** `stall`: created and in_progress, then silence with the connection held open. */
+  mode?: 'ok' | 'usage_limit' | 'error500' | 'slow' | 'cut' | 'stall'
   slowMs?: number
 }
 

@@ -291,6 +291,11 @@ describe('a symlinked credentials.lock', () => {
       const s = await w.cli(['start', '--force'])
       expect(s.json, s.stdout).toMatchObject({ ok: false, code: 'state_unsafe' })
       expect(readdirSync(outside)).toEqual(['victim'])
+      // gateway.log is opened O_NOFOLLOW: serve --detach refuses it, the target is untouched.
+      symlinkSync(join(outside, 'victim'), join(w.home, 'gateway.log'))
+      const g = await w.cli(['serve', '--detach'])
+      expect(g.json, g.stdout).toMatchObject({ ok: false, code: 'state_unsafe' })
+      expect(readFileSync(join(outside, 'victim'), 'utf8')).toBe('keep')
     } finally {
       await w.close()
     }

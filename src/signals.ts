@@ -42,26 +42,23 @@ const note = (sig: NodeJS.Signals) => {
   caught ??= sig as Held
 }
 
+/** The handlers held sections replaced, kept while any section runs. */
+let saved = new Map<Held, NodeJS.SignalsListener[]>()
+
 /**
- * Runs `fn` with SIGINT, SIGTERM and SIGHUP held (see the module comment). Nested calls share
- * the outermost section.
+ * Runs `fn` with SIGINT, SIGTERM and SIGHUP held (see the module comment). Overlapping calls (a
+ * nested one, or two refreshes in one gateway process) share one window: the handlers go back,
+ * and a held signal is acted on, when the last of them ends.
  * @throws SkillError `interrupted` (CLI calls, when a signal arrived), else what `fn` throws.
  */
 export async function holdSignals<T>(fn: () => Promise<T>): Promise<T> {
-  if (depth > 0) {
-    depth++
-    try {
-      return await fn()
-    } finally {
-      depth--
+  if (depth++ === 0) {
+    saved = new Map()
+    for (const sig of HELD) {
+      saved.set(sig, process.listeners(sig))
+      process.removeAllListeners(sig)
+      process.on(sig, note)
     }
-  }
-  depth = 1
-  const saved = new Map<Held, NodeJS.SignalsListener[]>()
-  for (const sig of HELD) {
-    saved.set(sig, process.listeners(sig))
-    process.removeAllListeners(sig)
-    process.on(sig, note)
   }
   let ok = false
   let value: T | undefined
@@ -71,12 +68,14 @@ export async function holdSignals<T>(fn: () => Promise<T>): Promise<T> {
     ok = true
   } catch (err) {
     error = err
-  } finally {
-    depth = 0
-    for (const sig of HELD) {
-      process.removeListener(sig, note)
-      for (const l of saved.get(sig) ?? []) process.on(sig, l)
-    }
+  }
+  if (--depth > 0) {
+    if (!ok) throw error
+    return value as T
+  }
+  for (const sig of HELD) {
+    process.removeListener(sig, note)
+    for (const l of saved.get(sig) ?? []) process.on(sig, l)
   }
   const sig = caught
   caught = undefined

@@ -8,7 +8,7 @@ import type { Refreshed, TokenSet } from '../oauth/tokens.js'
 import { SkillError } from '../result.js'
 import type { CredentialStore } from '../store/credentials.js'
 import type { Credentials } from '../store/schemas.js'
-import { localExpiry, measureOffset } from './clock.js'
+import { clockOffset, localExpiry, measureOffset } from './clock.js'
 
 /** Refresh ahead of expiry, like the CLI (CHATGPT_ACCESS_TOKEN_REFRESH_WINDOW_MINUTES = 5). */
 export const REFRESH_WINDOW_MS = 5 * 60_000
@@ -63,7 +63,7 @@ export function applyRefresh(old: Credentials, r: Refreshed, now: number): Crede
   }
   // An id_token-less refresh keeps the old account details; an access_token-less one keeps the
   // old token, whose iat says nothing about the clock now.
-  const clock = r.access_token ? {} : { clock_offset_ms: old.clock_offset_ms ?? null }
+  const clock = r.access_token ? {} : { clock_offset_ms: clockOffset(old) }
   return r.id_token ? { ...next, ...clock } : { ...next, ...clock, account: old.account }
 }
 

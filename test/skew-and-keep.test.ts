@@ -79,6 +79,26 @@ describe('clock skew', () => {
     }, 60_000)
   }
 
+  it('a clock a day fast at sign-in, then corrected: the token is still used, not refreshed', async () => {
+    const w = await world({ env: { CHATGPT_CODEX_CLOCK_OFFSET_MS: String(DAY) } })
+    try {
+      await w.signIn()
+      const before = w.emu.stats.refreshes
+      for (let i = 0; i < 3; i++) {
+        const t = await w.cli(['token'], { CHATGPT_CODEX_CLOCK_OFFSET_MS: '0' })
+        recordAllowed(t.stdout)
+        expect(t.json.ok).toBe(true)
+        // On the corrected clock the token expires in about an hour, not in a day and an hour.
+        const left = Date.parse(t.json.expires_at) - Date.now()
+        expect(left).toBeGreaterThan(50 * 60_000)
+        expect(left).toBeLessThan(61 * 60_000)
+      }
+      expect(w.emu.stats.refreshes - before).toBe(0)
+    } finally {
+      await w.close()
+    }
+  }, 60_000)
+
   it('a clock that jumps a day after sign-in costs one refresh, then none', async () => {
     const w = await world()
     try {

@@ -30,9 +30,16 @@ export function clockOffset(c: Credentials): number {
   return measureOffset(c.access_issued_at, c.last_refresh) ?? 0
 }
 
-/** The access token's expiry on OUR clock (what `exp` means here), or null when unknown. */
-export function localExpiry(c: Credentials): number | null {
-  return c.access_expires_at === null ? null : c.access_expires_at - clockOffset(c)
+/**
+ * The access token's expiry on OUR clock (what `exp` means here), or null when unknown. Given
+ * `now`: a clock that went back since the tokens arrived (`now` before `last_refresh`) was
+ * corrected, so the measured offset no longer holds and `exp` is taken as it is; otherwise a
+ * clock fixed after being a day fast would hand out an expired token for a day.
+ */
+export function localExpiry(c: Credentials, now?: number): number | null {
+  if (c.access_expires_at === null) return null
+  if (now !== undefined && now < c.last_refresh - NOISE_MS) return c.access_expires_at
+  return c.access_expires_at - clockOffset(c)
 }
 
 /** How far this machine's clock is ahead of the issuer's, in whole seconds (negative: behind). */

@@ -73,7 +73,7 @@ export function applyRefresh(old: Credentials, r: Refreshed, now: number): Crede
  * Never throws. @see docs/protocol.md#43-when-the-cli-refreshes
  */
 export function isFresh(c: Credentials, now: number, windowMs = REFRESH_WINDOW_MS): boolean {
-  const expiry = localExpiry(c)
+  const expiry = localExpiry(c, now)
   if (expiry !== null) return expiry - now > windowMs
   return now - c.last_refresh < FALLBACK_MAX_AGE_MS
 }

@@ -34,7 +34,7 @@ export const credentials: Check = (s) => {
       },
     ]
   }
-  const expiry = localExpiry(c)
+  const expiry = localExpiry(c, s.now)
   if (expiry !== null && expiry <= s.now) {
     return [
       {

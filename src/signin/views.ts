@@ -17,7 +17,7 @@ export function accountView(c: Credentials) {
  * seconds from `now`, and the skew itself. Never throws.
  */
 export function tokenExpiry(c: Credentials, now: number) {
-  const local = localExpiry(c)
+  const local = localExpiry(c, now)
   return {
     access_token_expires_at: iso(local),
     access_token_expires_in_s: local == null ? null : Math.round((local - now) / 1000),

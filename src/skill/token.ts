@@ -38,7 +38,7 @@ export async function token(ctx: Ctx, _opts: TokenOptions = {}) {
   return {
     token: creds.tokens.access_token,
     // On this machine's clock: a host comparing it with its own clock then decides correctly.
-    expires_at: iso(localExpiry(creds)),
+    expires_at: iso(localExpiry(creds, ctx.now())),
     account_id,
     headers: { 'chatgpt-account-id': account_id, originator: ctx.config.originator },
   }

@@ -9,6 +9,7 @@ import { issuerRoutes } from './issuer.js'
 import { createEmuServer, fields, json, type Routes } from './server.js'
 import {
   EmuState,
+  type UsageWindowMode,
   type EmuAccount,
   type EmuModes,
   type RecordedRequest,
@@ -23,6 +24,8 @@ export type {
   RecordedRequest,
   ResponsesMode,
   Stats,
+  UsageMode,
+  UsageWindowMode,
 } from './state.js'
 export { CLIENT_ID, decodeJwt, s256 } from './jwt.js'
 
@@ -65,12 +68,18 @@ export interface Emulator {
   held(): number
   /** Lets every held token request go on; returns how many were released. */
   release(): number
-  set(modes: Partial<EmuModes>): void
+  /** Changes modes; `usage` windows merge into the current ones (name only what changes). */
+  set(modes: EmuModesPatch): void
   /** The live modes object (mutated in place by `set`). */
   modes: EmuModes
   /** Clears recorded requests and counters; tokens stay valid. */
   reset(): void
   close(): Promise<void>
+}
+
+/** What `set()` takes: any modes, and usage windows in part. */
+export type EmuModesPatch = Partial<Omit<EmuModes, 'usage'>> & {
+  usage?: { primary?: Partial<UsageWindowMode>; secondary?: Partial<UsageWindowMode> }
 }
 
 /** Starts an emulator on 127.0.0.1. */
@@ -117,7 +126,12 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       }
       if (modes.responses)
         next.responses = { ...modes.responses, reply: modes.responses.reply ?? 'text' }
-      Object.assign(s.modes, next)
+      // Windows merge into the current ones: a test names only what it changes.
+      const usage = modes.usage && {
+        primary: { ...s.modes.usage.primary, ...modes.usage.primary },
+        secondary: { ...s.modes.usage.secondary, ...modes.usage.secondary },
+      }
+      Object.assign(s.modes, next, usage ? { usage } : {})
     },
     modes: s.modes,
     reset: () => s.reset(),
@@ -133,7 +147,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   const control: Routes = {
     'POST /__emu/approve': (req, res) => (emu.approve(userCodeOf(req.body)), ok(res)),
     'POST /__emu/deny': (req, res) => (emu.deny(userCodeOf(req.body)), ok(res)),
-    'POST /__emu/set': (req, res) => (emu.set(fields(req) as Partial<EmuModes>), ok(res)),
+    'POST /__emu/set': (req, res) => (emu.set(fields(req) as EmuModesPatch), ok(res)),
     'POST /__emu/account': (req, res) => (
       emu.setAccount(fields(req) as Partial<EmuAccount>),
       ok(res)

@@ -33,6 +33,25 @@ export interface ResponsesMode {
   /** `stall`: created and in_progress, then silence with the connection held open. */
   mode?: 'ok' | 'usage_limit' | 'error500' | 'slow' | 'cut' | 'stall'
   slowMs?: number
+  /** Milliseconds between the headers and the first event (a model that thinks before it speaks). */
+  firstDelayMs?: number
+}
+
+/** One rate-limit window (protocol.md §8): percent used, length, seconds until it resets. */
+export interface UsageWindowMode {
+  used_percent: number
+  window_minutes: number
+  reset_after_s: number
+}
+
+/**
+ * The subscription's rate-limit windows: `GET /wham/usage` reports them and every answer of
+ * `/codex/responses` carries them as `x-codex-primary-*` / `x-codex-secondary-*` headers, so a
+ * test can change them between two answers.
+ */
+export interface UsageMode {
+  primary: UsageWindowMode
+  secondary: UsageWindowMode
 }
 
 /** Switches that bend the emulator's behaviour; change them with `set()` or POST /__emu/set. */
@@ -53,6 +72,7 @@ export interface EmuModes {
    */
   holdToken?: 'before' | 'after' | null
   responses: ResponsesMode
+  usage: UsageMode
   models: ModelInfo[]
 }
 
@@ -116,6 +136,12 @@ export const defaultModels = (): ModelInfo[] =>
     readFileSync(new URL('../../fixtures/emulator-models.json', import.meta.url), 'utf8'),
   ) as ModelInfo[]
 
+/** 12% of the 5-hour window (resets in an hour), 40% of the weekly one (resets in a day). */
+export const defaultUsage = (): UsageMode => ({
+  primary: { used_percent: 12, window_minutes: 300, reset_after_s: 3_600 },
+  secondary: { used_percent: 40, window_minutes: 10_080, reset_after_s: 86_400 },
+})
+
 export const DEFAULT_ACCOUNT: EmuAccount = {
   email: 'user@example.com',
   account_id: '3f1c2a4e-0000-4000-8000-emulator0001',
@@ -148,6 +174,7 @@ export class EmuState {
       authorize: 'approve',
       faults: {},
       responses: { reply: 'text', mode: 'ok' },
+      usage: defaultUsage(),
       models: defaultModels(),
     }
   }

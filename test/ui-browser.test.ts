@@ -148,7 +148,8 @@ describe.skipIf(SKIP)('the reference page in headless chromium', () => {
     expect(res?.status()).toBe(200)
     expect(page.url()).toBe(`http://127.0.0.1:${gw.port}/ui`)
     const { email, plan } = w.emu.account
-    await expect.poll(account).toBe(`Signed in as ${email} (${plan})`)
+    const Plan = plan.charAt(0).toUpperCase() + plan.slice(1)
+    await expect.poll(account).toBe(`Signed in ${email} ${Plan}`)
     await expect.poll(() => options()).toEqual(visible)
     const cookies = await ctx.cookies()
     expect(cookies).toEqual([
@@ -168,7 +169,7 @@ describe.skipIf(SKIP)('the reference page in headless chromium', () => {
     await p.goto(`http://localhost:${other.port}/`)
     await p.click('#go')
     await p.waitForURL(`http://127.0.0.1:${gw.port}/ui`)
-    await expect.poll(() => p.locator('#account').textContent()).toMatch(/^Signed in as /)
+    await expect.poll(() => p.locator('#account').textContent()).toMatch(/^Signed in /)
     await expect.poll(() => options(p)).toEqual(visible)
     await snapshot(p)
     await fresh.close()
@@ -182,7 +183,7 @@ describe.skipIf(SKIP)('the reference page in headless chromium', () => {
     const t0 = Date.now()
     await expect
       .poll(account, { timeout: 2000, interval: 50 })
-      .toBe('Not signed in: ask your agent to sign in with ChatGPT')
+      .toBe('Not signed in Ask your agent to sign in with ChatGPT')
     await expect.poll(() => options(), { timeout: 2000, interval: 50 }).toEqual([])
     expect(Date.now() - t0).toBeLessThan(2000)
     expect(await page.evaluate(() => (window as unknown as { __marker?: number }).__marker)).toBe(1)
@@ -193,7 +194,7 @@ describe.skipIf(SKIP)('the reference page in headless chromium', () => {
   it('sign in again with start/poll: the models come back, still no reload', async () => {
     await w.signIn()
     await expect.poll(() => options(), { timeout: 2000, interval: 50 }).toEqual(visible)
-    await expect.poll(account).toMatch(/^Signed in as /)
+    await expect.poll(account).toMatch(/^Signed in /)
     expect(await page.evaluate(() => (window as unknown as { __marker?: number }).__marker)).toBe(1)
     expect(navigations).toEqual([])
     expect(feedFrames).toBeGreaterThanOrEqual(3) // connect, logout, sign-in
@@ -211,7 +212,7 @@ describe.skipIf(SKIP)('the reference page in headless chromium', () => {
     const before = w.emu.count('POST /backend-api/codex/responses')
     await box.fill('Say hello.')
     await box.press('Enter')
-    const last = page.locator('#transcript li').last()
+    const last = page.locator('#transcript .turn.answer .md').last()
     // Streaming: a part of the answer shows before the whole of it.
     await expect
       // The slow stream sends its first delta ~1 s in: expect.poll's 1 s default is too tight.
@@ -219,6 +220,9 @@ describe.skipIf(SKIP)('the reference page in headless chromium', () => {
       .toMatch(new RegExp(`^${answer.slice(0, 5)}`))
     expect(await last.textContent()).not.toBe(answer)
     await expect.poll(() => last.textContent(), { timeout: 10_000 }).toBe(answer)
+    // The stream's last events follow the text: the row stays busy (Send is Stop) until [DONE].
+    const row = page.locator('#transcript .turn.answer').last()
+    await expect.poll(() => row.getAttribute('aria-busy'), { timeout: 5_000 }).toBeNull()
     expect(w.emu.count('POST /backend-api/codex/responses')).toBe(before + 1)
     const sent = w.emu.requests.findLast((r) => r.path === '/backend-api/codex/responses')
     expect((sent?.body as { model?: string }).model).toBe(slug)
@@ -234,10 +238,10 @@ describe.skipIf(SKIP)('the reference page in headless chromium', () => {
     const box = page.getByLabel('Message')
     await box.fill('Once more.')
     await box.press('Enter')
-    const last = page.locator('#transcript li').last()
+    const last = page.locator('#transcript .turn.answer .note').last()
     await expect
       .poll(() => last.textContent())
-      .toMatch(/usage limit is reached\. It resets in (1 hour|59 minutes)/)
+      .toMatch(/usage limit is reached\. It resets in (1 h|59 min)\./)
     w.emu.set({ responses: { reply: 'text' } })
     await snapshot()
   })

@@ -152,22 +152,27 @@ describe('GET /v1/ui/usage', () => {
   }
   const serve = async (load: Parameters<typeof usageRoute>[2]) => {
     const ctx = {} as Ctx // one gateway's context: its loads in flight are shared
-    const server = createServer((_rq, rs) => void usageRoute(rs, ctx, load))
+    const seen = { requests: 0 }
+    const server = createServer((_rq, rs) => {
+      seen.requests++
+      void usageRoute(rs, ctx, load)
+    })
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
-    return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/` }
+    return { server, seen, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/` }
   }
 
   it('page loads at the same moment share one usage load; the bars get plan, windows and age', async () => {
     let loads = 0
-    let release = () => {}
-    const { server, url } = await serve(async () => {
+    const waiting: (() => void)[] = []
+    const { server, seen, url } = await serve(async () => {
       loads++
-      await new Promise<void>((r) => (release = r))
+      await new Promise<void>((r) => waiting.push(r))
       return view
     })
     const both = Promise.all([fetch(url), fetch(url)])
-    await new Promise((r) => setTimeout(r, 50))
-    release()
+    // Both requests are in before the load finishes (polled, not slept).
+    for (let i = 0; i < 500 && seen.requests < 2; i++) await new Promise((r) => setTimeout(r, 10))
+    waiting.forEach((r) => r())
     const bodies = await Promise.all((await both).map((r) => r.json()))
     expect(loads).toBe(1)
     expect(bodies[0]).toEqual({

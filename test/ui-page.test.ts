@@ -131,6 +131,7 @@ describe.skipIf(SKIP_BROWSER)('the page a person keeps open', () => {
     const row = page.locator('#transcript .turn.answer').nth(n)
     await expect.poll(() => row.locator('.working').isVisible(), { timeout: 1_000 }).toBe(true)
     expect(await page.locator('#send').textContent()).toBe('Stop')
+    await page.screenshot({ path: screenshotPath('working') })
     await expect
       .poll(() => row.locator('.md').textContent(), { timeout: 5_000 })
       .toBe('Done thinking.')
@@ -143,6 +144,8 @@ describe.skipIf(SKIP_BROWSER)('the page a person keeps open', () => {
       'Considering the request before answering.',
     )
     expect(await page.locator('#send').textContent()).toBe('Send')
+    await thinking.locator('summary').click() // opens with a click (or Enter on the summary)
+    await page.screenshot({ path: screenshotPath('thinking') })
     u.w.emu.set({ responses: { reply: 'text' } })
   })
 
@@ -170,7 +173,15 @@ describe.skipIf(SKIP_BROWSER)('the page a person keeps open', () => {
     await expect.poll(() => row.locator('.note').textContent()).toBe('Stopped.')
     expect(await row.locator('.md').textContent()).not.toBe('one two three four five six')
     expect(await page.locator('#send').textContent()).toBe('Send')
-    await page.getByLabel('Message').fill('')
+    // Escape in the message box stops too.
+    await page.getByLabel('Message').fill('Once more, slowly.')
+    await page.getByLabel('Message').press('Enter')
+    await expect.poll(() => page.locator('#send').textContent()).toBe('Stop')
+    await page.getByLabel('Message').press('Escape')
+    await expect
+      .poll(() => u.w.emu.stats.aborted, { timeout: 2_000, interval: 20 })
+      .toBe(aborted + 2)
+    await expect.poll(() => lastAnswer().locator('.note').textContent()).toBe('Stopped.')
     u.w.emu.set({ responses: { reply: 'text' } })
   })
 

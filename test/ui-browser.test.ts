@@ -12,11 +12,10 @@ import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { world, type World } from './helpers/harness.js'
 import { leakScan, record, recordAllowed, trackSecrets } from './helpers/leaks.js'
+import { launchChromium, SKIP_BROWSER } from './helpers/ui-page.js'
 
-const CHROMIUM = '/usr/bin/chromium'
-const HAVE_CHROMIUM = existsSync(CHROMIUM)
 // CI installs chromium (.ci/run); elsewhere a missing browser skips this file, saying how to fix it.
-const SKIP = !HAVE_CHROMIUM && !process.env.CI
+const SKIP = SKIP_BROWSER
 if (SKIP) {
   console.warn(
     'ui-browser.test.ts skipped: no /usr/bin/chromium. Install it with: sudo apt-get update && sudo apt-get install -y chromium',
@@ -104,20 +103,7 @@ describe.skipIf(SKIP)('the reference page in headless chromium', () => {
         }),
     )
     feedReq.on('error', () => undefined)
-    const { chromium } = await import('playwright-core')
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    })
+    browser = await launchChromium()
     ctx = await browser.newContext()
     // Every finished response the pages get goes into the secret scan (the feed never finishes:
     // its frames are checked through the DOM snapshots and the bearer subscriber above).

@@ -6,7 +6,7 @@
 // Rules it keeps: every request is same-origin (the session cookie goes with it, the CSP allows
 // nothing else), and text from the network is only ever set as textContent or built into
 // elements by markdown.js, never parsed as HTML.
-import { announce, say, streamAnswer } from './chat.js'
+import { say, streamAnswer } from './chat.js'
 import { readSse } from './sse.js'
 import { createUsage, untilWords } from './usage.js'
 
@@ -194,5 +194,4 @@ message.addEventListener('keydown', (ev) => {
   if (!running) form.requestSubmit() // Enter never stops an answer: only Stop or Escape do
 })
 
-announce('')
 void follow()

@@ -283,6 +283,20 @@ describe.skipIf(SKIP_BROWSER)('the page a person keeps open', () => {
     u.w.emu.set({ responses: { reply: 'text' }, usage: defaultUsage() })
   })
 
+  it('a full bar whose window starts over empties while the page stays open', async () => {
+    u.w.emu.set({ usage: { primary: { used_percent: 100, reset_after_s: 2 } } })
+    await ask('Right before the reset.')
+    await expect.poll(() => barText('5 hours')).toBe('100% used · resets in under a minute')
+    expect(await page.locator('.meter', { has: bar('5 hours') }).getAttribute('data-level')).toBe(
+      'full',
+    )
+    await expect
+      .poll(() => barText('5 hours'), { timeout: 4_000, interval: 100 })
+      .toBe('Reset: fresh numbers come with the next answer')
+    expect(await barValue('5 hours')).toBe('0')
+    u.w.emu.set({ usage: defaultUsage() })
+  })
+
   it('works from the keyboard alone, with a visible focus; Shift+Enter adds a line, Enter sends', async () => {
     await page.locator('body').click({ position: { x: 1, y: 1 } })
     await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur())

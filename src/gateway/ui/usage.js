@@ -74,10 +74,18 @@ export function createUsage(section) {
     }
     b.w = w
     paint(b)
+    schedule()
   }
 
   const paint = (b) => {
     const { used, resetsAt, full } = b.w
+    if (resetsAt && resetsAt <= Date.now()) {
+      // The window has started over: nothing is used in it yet, whatever it said before.
+      b.bar.value = 0
+      b.row.dataset.level = 'ok'
+      b.text.textContent = 'Reset: fresh numbers come with the next answer'
+      return
+    }
     const pct = Math.min(100, Math.max(0, full ? 100 : used))
     b.bar.value = pct
     b.row.dataset.level = full || pct >= 100 ? 'full' : pct >= 80 ? 'high' : 'ok'
@@ -94,8 +102,18 @@ export function createUsage(section) {
     for (const w of windows) show(w.minutes ?? 0, { ...w, full: false })
   }
 
-  // "resets in ..." counts down while the page stays open.
-  setInterval(() => bars.forEach(paint), 30_000)
+  // "resets in ..." counts down while the page stays open: a repaint every 30 s, and one just
+  // after the next reset, so a full bar empties when its window starts over.
+  let timer
+  const schedule = () => {
+    clearTimeout(timer)
+    const now = Date.now()
+    const next = Math.min(
+      30_000,
+      ...[...bars.values()].map((b) => b.w.resetsAt - now + 50).filter((ms) => ms > 0),
+    )
+    timer = setTimeout(() => (bars.forEach(paint), schedule()), next)
+  }
 
   return {
     /** From GET /v1/ui/usage (the usage cache, or one request when it is cold). */

@@ -59,7 +59,7 @@ describe.skipIf(SKIP_BROWSER)('the page a person keeps open', () => {
     await expect.poll(() => barValue('5 hours', fresh.page)).not.toBeNull()
     await ask(question, fresh.page)
     await fresh.page.evaluate(() => window.scrollTo(0, 0))
-    await fresh.page.screenshot({ path: screenshotPath(name) })
+    await fresh.page.screenshot({ path: screenshotPath(name), animations: 'disabled' })
     record(await fresh.page.content())
     return fresh
   }
@@ -94,7 +94,7 @@ describe.skipIf(SKIP_BROWSER)('the page a person keeps open', () => {
         document.querySelector('.picker')!.getBoundingClientRect().bottom,
     )
     expect(gap).toBeLessThan(80)
-    await page.screenshot({ path: screenshotPath('first-load') })
+    await page.screenshot({ path: screenshotPath('first-load'), animations: 'disabled' })
     await page.reload()
     await expect.poll(() => barValue('Weekly')).toBe('40')
     expect(u.w.emu.count(USAGE)).toBe(1) // the cache answered
@@ -131,7 +131,7 @@ describe.skipIf(SKIP_BROWSER)('the page a person keeps open', () => {
     const row = page.locator('#transcript .turn.answer').nth(n)
     await expect.poll(() => row.locator('.working').isVisible(), { timeout: 1_000 }).toBe(true)
     expect(await page.locator('#send').textContent()).toBe('Stop')
-    await page.screenshot({ path: screenshotPath('working') })
+    await page.screenshot({ path: screenshotPath('working'), animations: 'disabled' })
     await expect
       .poll(() => row.locator('.md').textContent(), { timeout: 5_000 })
       .toBe('Done thinking.')
@@ -145,7 +145,7 @@ describe.skipIf(SKIP_BROWSER)('the page a person keeps open', () => {
     )
     expect(await page.locator('#send').textContent()).toBe('Send')
     await thinking.locator('summary').click() // opens with a click (or Enter on the summary)
-    await page.screenshot({ path: screenshotPath('thinking') })
+    await page.screenshot({ path: screenshotPath('thinking'), animations: 'disabled' })
     u.w.emu.set({ responses: { reply: 'text' } })
   })
 

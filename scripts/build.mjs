@@ -28,6 +28,7 @@ import {
   chmodSync,
   copyFileSync,
   cpSync,
+  mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
@@ -171,6 +172,13 @@ for (const name of ['app', 'hot']) {
     )
   }
 }
+// The page's Markdown renderer (src/gateway/ui-routes.ts serves it at /ui/vendor/): the release
+// tarball installs no dependencies, so dist/ carries the browser build, with its license below.
+const pageVendor = join(outdir, 'ui-vendor')
+mkdirSync(pageVendor, { recursive: true })
+const markdownIt = 'node_modules/markdown-it/dist/browser/markdown-it.esm.min.mjs'
+copyFileSync(resolve(root, markdownIt), join(pageVendor, 'markdown-it.js'))
+inputs.add(markdownIt)
 writeThirdPartyLicenses()
 copyFileSync(resolve(root, 'scripts/cli-loader.cjs'), join(outdir, 'cli.cjs'))
 chmodSync(join(outdir, 'cli.cjs'), 0o755)

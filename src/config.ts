@@ -20,6 +20,12 @@ export interface Config {
   backendUrl: string
   /** Per-request HTTP timeout. */
   timeoutMs: number
+  /**
+   * Longest silence allowed inside a model stream (`CHATGPT_CODEX_STREAM_IDLE_MS`, default
+   * 300000: the Codex CLI's; reasoning models may think minutes without an event). See
+   * `DEFAULT_STREAM_IDLE_MS` in src/http.ts.
+   */
+  streamIdleMs: number
   /** Locks older than this are considered abandoned (must exceed timeoutMs: a refresh holds it). */
   lockStaleMs: number
   /** How long a call waits for the lock before `lock_timeout`. */
@@ -109,6 +115,7 @@ const PORT_RANGE = 'a callback port must be 1-65535'
  */
 const ENV = {
   CHATGPT_CODEX_TIMEOUT_MS: intMs('CHATGPT_CODEX_TIMEOUT_MS', 100, 600_000),
+  CHATGPT_CODEX_STREAM_IDLE_MS: intMs('CHATGPT_CODEX_STREAM_IDLE_MS', 1_000, 3_600_000),
   CHATGPT_CODEX_LOCK_STALE_MS: intMs('CHATGPT_CODEX_LOCK_STALE_MS', 2_000, 3_600_000),
   CHATGPT_CODEX_LOCK_WAIT_MS: intMs('CHATGPT_CODEX_LOCK_WAIT_MS', 0, 3_600_000),
   CHATGPT_CODEX_CLOCK_OFFSET_MS: () =>
@@ -187,6 +194,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       nonEmpty('CHATGPT_CODEX_BACKEND_URL') ?? 'https://chatgpt.com/backend-api',
     ),
     timeoutMs,
+    streamIdleMs: e.CHATGPT_CODEX_STREAM_IDLE_MS ?? 300_000,
     lockStaleMs,
     lockWaitMs: e.CHATGPT_CODEX_LOCK_WAIT_MS ?? lockStaleMs + timeoutMs,
     registryDir: absolute('CHATGPT_CODEX_REGISTRY_DIR', join(home, 'registry')),

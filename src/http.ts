@@ -58,8 +58,25 @@ export interface HttpRequest {
   /** Sent as it is (the caller sets content-type): a body serialised once, reused on retry. */
   raw?: string
   timeoutMs: number
+  /**
+   * Streams ({@link open}) only: the longest silence allowed between two chunks of the body
+   * before it fails with a `timeout` ({@link streamError} codes it). Default
+   * {@link DEFAULT_STREAM_IDLE_MS}; `Config.streamIdleMs` (CHATGPT_CODEX_STREAM_IDLE_MS) is the
+   * configured value callers should pass. 0 turns it off.
+   */
+  idleTimeoutMs?: number
   signal?: AbortSignal
 }
+
+/**
+ * Default idle (body) timeout of a stream: 5 minutes, the Codex CLI's own
+ * `stream_idle_timeout_ms` default. Why that long: a reasoning model can think for minutes at
+ * high effort, and the backend sends no keepalive comments while it does (after
+ * `response.created`/`in_progress` the next event can be the first reasoning or output item), so
+ * a short bound would cut real answers; 5 minutes still turns a dead upstream into a coded error
+ * instead of a wait without end. See docs/reliability.md.
+ */
+export const DEFAULT_STREAM_IDLE_MS = 300_000
 
 export interface HttpResponse {
   status: number
@@ -117,8 +134,10 @@ export async function send(req: HttpRequest): Promise<HttpResponse> {
 }
 
 /**
- * Sends a request and hands back the body as a stream (the timeout covers only the headers).
- * @throws SkillError `timeout`, `network_error`.
+ * Sends a request and hands back the body as a stream. `timeoutMs` bounds the wait for the
+ * headers; `idleTimeoutMs` (default {@link DEFAULT_STREAM_IDLE_MS}) bounds every silence of the
+ * body after them: the body then errors, and {@link streamError} turns that into `timeout`.
+ * @throws SkillError `timeout` | `network_error`.
  */
 export async function open(req: HttpRequest): Promise<HttpStream> {
   const { headers, body } = prepare(req)
@@ -131,12 +150,32 @@ export async function open(req: HttpRequest): Promise<HttpStream> {
       body,
       signal: req.signal,
       headersTimeout: req.timeoutMs,
-      bodyTimeout: 0,
+      // undici's bodyTimeout is an idle timer: reset by every chunk, not a total deadline.
+      bodyTimeout: req.idleTimeoutMs ?? DEFAULT_STREAM_IDLE_MS,
     })
     return { status: res.statusCode, headers: flatten(res.headers), body: res.body }
   } catch (err) {
     throw transportError(err, req, false)
   }
+}
+
+/**
+ * Codes an error thrown while reading a stream's body: the idle timeout (or `timedOut`, a
+ * caller's own deadline that aborted it) -> `timeout`, anything else -> `network_error`.
+ */
+export function streamError(
+  err: unknown,
+  what: string,
+  idleMs: number,
+  timedOut = false,
+): SkillError {
+  const code = (err as { code?: string })?.code ?? ''
+  if (!timedOut && err instanceof SkillError) return err
+  if (timedOut || code === 'UND_ERR_BODY_TIMEOUT' || (err as Error)?.name === 'TimeoutError') {
+    return new SkillError('timeout', `${what} sent nothing for ${idleMs} ms`, { cause: err })
+  }
+  const detail = code || (err as Error)?.message || 'unknown error'
+  return new SkillError('network_error', redact(`${what} broke off: ${detail}`), { cause: err })
 }
 
 function transportError(err: unknown, req: HttpRequest, timedOut: boolean): SkillError {

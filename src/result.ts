@@ -30,6 +30,9 @@ export const ERROR_CODES = [
   'invalid_response',
   'state_corrupt',
   'state_unsafe',
+  'state_readonly',
+  'disk_full',
+  'interrupted',
   'lock_timeout',
   'account_mismatch',
   'codex_api_key_mode',
@@ -117,6 +120,12 @@ const DEFAULT_HINTS: Record<ErrorCode, string> = {
     'A state file is unreadable. It has been kept as it is; run logout to move it aside, then start to sign in again.',
   state_unsafe:
     'The state directory is not safe to use (a symlink, or owned by another user). Fix or remove it, or set CHATGPT_CODEX_HOME to another directory.',
+  state_readonly:
+    'The state directory cannot be written (a read-only file system, or no permission). Make it writable, or set CHATGPT_CODEX_HOME to a writable directory; nothing was changed.',
+  disk_full:
+    'The disk holding the state directory is full. Free some space, then try again; the stored sign-in was kept as it was.',
+  interrupted:
+    'The call was stopped by a signal after its result was saved. Run status to see the sign-in; nothing was lost.',
   lock_timeout:
     'Another process is holding the state lock. Try again in a few seconds; run doctor if it persists.',
   account_mismatch:

@@ -83,8 +83,10 @@ describe('usage through the CLI', () => {
 
   it('a dead refresh token takes the models out of the registry (state reauth_required)', async () => {
     w.emu.set({ refresh: 'expired' })
+    // The refresh of the test above ran on a clock 56 minutes ahead of the emulator's, and its
+    // tokens carry that measured skew (src/auth/clock.ts): 57 more minutes bring them near expiry.
     const u = await w.cli(['usage', '--force'], {
-      CHATGPT_CODEX_CLOCK_OFFSET_MS: String(57 * 60_000),
+      CHATGPT_CODEX_CLOCK_OFFSET_MS: String((56 + 57) * 60_000),
     })
     w.emu.set({ refresh: 'ok' })
     expect(u.json).toMatchObject({ ok: false, code: 'refresh_token_expired' })

@@ -8,6 +8,7 @@ import type { Refreshed, TokenSet } from '../oauth/tokens.js'
 import { SkillError } from '../result.js'
 import type { CredentialStore } from '../store/credentials.js'
 import type { Credentials } from '../store/schemas.js'
+import { clockOffset, localExpiry, measureOffset } from './clock.js'
 
 /** Refresh ahead of expiry, like the CLI (CHATGPT_ACCESS_TOKEN_REFRESH_WINDOW_MINUTES = 5). */
 export const REFRESH_WINDOW_MS = 5 * 60_000
@@ -34,6 +35,7 @@ export function credentialsFrom(tokens: TokenSet, issuer: string, now: number): 
     access_expires_at: access.exp,
     access_issued_at: access.iat,
     last_refresh: now,
+    clock_offset_ms: measureOffset(access.iat, now),
     issuer,
     reauth: null,
   }
@@ -60,16 +62,20 @@ export function applyRefresh(old: Credentials, r: Refreshed, now: number): Crede
       'The refreshed tokens name a different ChatGPT account than the one signed in; the stored tokens were kept',
     )
   }
-  // An id_token-less refresh keeps the old account details.
-  return r.id_token ? next : { ...next, account: old.account }
+  // An id_token-less refresh keeps the old account details; an access_token-less one keeps the
+  // old token, whose iat says nothing about the clock now.
+  const clock = r.access_token ? {} : { clock_offset_ms: clockOffset(old) }
+  return r.id_token ? { ...next, ...clock } : { ...next, ...clock, account: old.account }
 }
 
 /**
- * True when the access token is good for at least `windowMs` more.
+ * True when the access token is good for at least `windowMs` more, by the issuer's clock: the
+ * measured skew is taken out (src/auth/clock.ts), so a clock a day off decides like a right one.
  * Never throws. @see docs/protocol.md#43-when-the-cli-refreshes
  */
 export function isFresh(c: Credentials, now: number, windowMs = REFRESH_WINDOW_MS): boolean {
-  if (c.access_expires_at !== null) return c.access_expires_at - now > windowMs
+  const expiry = localExpiry(c, now)
+  if (expiry !== null) return expiry - now > windowMs
   return now - c.last_refresh < FALLBACK_MAX_AGE_MS
 }
 
@@ -127,12 +133,24 @@ export async function freshCredentials(
     if (rotatedMeanwhile || accessChanged || (!wanted && isFresh(current, ctx.now()))) {
       return { creds: current, refreshed: false }
     }
-    let refreshed: Refreshed
+    // Loaded on the refresh path only: a warm `token` (a host may run it before every model
+    // request) and `status` never build the token endpoint's schemas or its HTTP client.
+    const [{ refreshGrant }, { sendAndStore }] = await Promise.all([
+      import('../oauth/tokens.js'),
+      import('../store/rotation.js'),
+    ])
     try {
-      // Loaded on the refresh path only: a warm `token` (a host may run it before every model
-      // request) and `status` never build the token endpoint's schemas or its HTTP client.
-      const { refreshGrant } = await import('../oauth/tokens.js')
-      refreshed = await refreshGrant(ctx.config, current.tokens.refresh_token, ctx.now())
+      // Disk reserved first, signals held from the send to the write (src/store/rotation.ts):
+      // the issuer rotates the refresh token when it answers, so its answer must be stored.
+      return await sendAndStore(
+        store,
+        () => refreshGrant(ctx.config, current.tokens.refresh_token, ctx.now()),
+        async (refreshed: Refreshed) => {
+          const next = applyRefresh(current, refreshed, ctx.now())
+          await store.write(next)
+          return { creds: next, refreshed: true }
+        },
+      )
     } catch (err) {
       if (err instanceof SkillError && isDeadToken(err.code)) {
         // "Reused" can mean another writer won the race with the same token rather than a dead
@@ -145,9 +163,6 @@ export async function freshCredentials(
       }
       throw err
     }
-    const next = applyRefresh(current, refreshed, ctx.now())
-    await store.write(next)
-    return { creds: next, refreshed: true }
   })
 }
 

@@ -6,6 +6,7 @@
  */
 import { createContext } from '../context.js'
 import { settle, toFailure, type Result } from '../result.js'
+import { reportSignalsAsResults } from '../signals.js'
 import type { Command } from './command.js'
 import { parseArgs } from './parse.js'
 
@@ -62,6 +63,9 @@ export async function runCli(
     return 0
   }
   const command = commands[parsed.fn]!
+  // A signal held during a token write ends a one-shot call with an `interrupted` result
+  // (src/signals.ts). The gateway keeps its own SIGTERM/SIGINT handling: the signal is re-sent.
+  if (parsed.fn !== 'serve') reportSignalsAsResults()
   const result = await settle(() => execute(command, parsed.opts))
   const render = result.ok ? await command.render?.() : undefined
   const text = render?.(result, parsed.opts)
@@ -69,5 +73,11 @@ export async function runCli(
     write(text)
     return 0
   }
-  return emit(result, parsed.pretty, result.ok ? 0 : 1)
+  // Stopped by a signal after a token write: the status a shell expects (128 + n), as if killed.
+  const interrupted = !result.ok && result.code === 'interrupted' ? result.exit_code : undefined
+  return emit(
+    result,
+    parsed.pretty,
+    result.ok ? 0 : typeof interrupted === 'number' ? interrupted : 1,
+  )
 }

@@ -2,6 +2,7 @@
  * `doctor`'s checks of the sign-in itself: signed in or not, clock skew against the issuer, the
  * pending login, the browser listener, and environment variables that hijack a sign-in.
  */
+import { clockOffset, localExpiry } from '../auth/clock.js'
 import { processAlive } from '../proc.js'
 import { ago, type Check } from './finding.js'
 import { readCredentials, readPending } from './parse.js'
@@ -33,7 +34,8 @@ export const credentials: Check = (s) => {
       },
     ]
   }
-  if (c.access_expires_at !== null && c.access_expires_at <= s.now) {
+  const expiry = localExpiry(c, s.now)
+  if (expiry !== null && expiry <= s.now) {
     return [
       {
         id: 'access_token_expired',
@@ -46,20 +48,25 @@ export const credentials: Check = (s) => {
   return []
 }
 
-/** `last_refresh` is our clock when the token arrived; `iat` is the issuer's when it was minted. */
+/**
+ * The skew measured when the tokens arrived (src/auth/clock.ts; `iat` against our clock), and a
+ * token issued in our future (the clock was set back since). Expiry decisions already correct
+ * for the measured skew; the warning is for everything else that trusts the clock.
+ */
 export const clockSkew: Check = (s) => {
   const r = readCredentials(s)
   const c = 'value' in r ? r.value : undefined
   if (!c || c.access_issued_at === null) return []
-  const skew = c.last_refresh - c.access_issued_at
-  const future = c.access_issued_at - s.now
+  const skew = -clockOffset(c)
+  const future = c.access_issued_at - clockOffset(c) - s.now
   const worst = Math.abs(skew) >= future ? skew : -future
+  const skewS = `clock_skew_s=${Math.round(skew / 1000)}`
   if (Math.abs(worst) <= SKEW_LIMIT_MS) {
     return [
       {
         id: 'clock_skew',
         severity: 'info',
-        message: `The local clock is within ${ago(Math.abs(worst))} of the issuer's`,
+        message: `The local clock is within ${ago(Math.abs(worst))} of the issuer's (${skewS})`,
         fix: null,
       },
     ]
@@ -69,8 +76,8 @@ export const clockSkew: Check = (s) => {
     {
       id: 'clock_skew',
       severity: 'warning',
-      message: `The local clock is about ${ago(Math.abs(worst))} ${dir} the issuer's (from the access token's iat)`,
-      fix: 'Synchronise the system clock (NTP); token expiry decisions depend on it.',
+      message: `The local clock is about ${ago(Math.abs(worst))} ${dir} the issuer's (${skewS}, measured from the access token's iat when it arrived); token expiry decisions correct for it`,
+      fix: 'Synchronise the system clock (NTP): TLS, logs and other programs still depend on it.',
     },
   ]
 }

@@ -36,6 +36,7 @@ export function memoStore(inner: CredentialStore): CredentialStore {
         return fn()
       }),
     write: (c) => ((checked = false), inner.write(c)),
+    reserve: () => inner.reserve(),
     remove: () => ((checked = false), inner.remove()),
     quarantine: () => ((checked = false), inner.quarantine()),
     async read(fixes) {

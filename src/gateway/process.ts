@@ -4,13 +4,13 @@
  * (`<state>/gateway.json`) is the store's (src/store/gateway-record.ts); `serve` picks the mode.
  */
 import { spawn } from 'node:child_process'
-import { openSync, closeSync } from 'node:fs'
+import { closeSync, constants, openSync } from 'node:fs'
 import { createInterface } from 'node:readline'
 import { selfArgv } from '../proc.js'
 import type { Ctx } from '../context.js'
 import { send } from '../http.js'
 import { SkillError } from '../result.js'
-import { ensureDir } from '../store/fsafe.js'
+import { ensureDir, fsError } from '../store/fsafe.js'
 import {
   gatewayPaths,
   recordedGateway,
@@ -126,7 +126,14 @@ export async function detachGateway(ctx: Ctx, opts: GatewayOptions) {
   if (!argv)
     throw new SkillError('internal_error', 'Cannot find the entry script to start the gateway')
   await ensureDir(ctx.config.home)
-  const logFd = openSync(paths(ctx).log, 'a', 0o600)
+  // O_NOFOLLOW: a symlinked gateway.log is refused (state_unsafe), never appended through.
+  let logFd: number
+  try {
+    const { O_WRONLY, O_APPEND, O_CREAT, O_NOFOLLOW } = constants
+    logFd = openSync(paths(ctx).log, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW, 0o600)
+  } catch (err) {
+    throw fsError(err, paths(ctx).log)
+  }
   const child = spawn(process.execPath, argv, {
     detached: true,
     stdio: ['ignore', 'pipe', logFd],

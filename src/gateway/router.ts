@@ -12,7 +12,7 @@ import { chatCompletions } from './chat-route.js'
 import { responses } from './responses-route.js'
 import { listModels, type RouteDeps, type RouteLog } from './routes.js'
 import { ChatRequest, checkBody, ResponsesRequest } from './schemas.js'
-import { eventsRoute, mintRoute } from './ui-routes.js'
+import { eventsRoute, mintRoute, usageRoute } from './ui-routes.js'
 import type { AuthKind, UiSessions } from './ui-session.js'
 
 /** What every handler may use: the route dependencies, the feed, the page sessions, the port. */
@@ -53,6 +53,7 @@ const TABLE: Record<string, Handler> = {
   'GET /v1/models': (d, r) => listModels(d, r.res),
   'GET /v1/models/events': (d, r) => eventsRoute(r.res, d.feed),
   'POST /v1/ui/code': (d, r) => mintRoute(r.res, r.auth, d.sessions),
+  'GET /v1/ui/usage': (d, r) => usageRoute(r.res, d.ctx),
   'POST /v1/responses': dialect(ResponsesRequest, (d, r, body) =>
     responses(d, r.req, r.res, body, r.log),
   ),

@@ -98,7 +98,10 @@ export function createUiSessions(port: number, now: () => number = Date.now): Ui
 /** Headers every page response carries: strict CSP, no sniffing, no framing, no referrer. */
 export const PAGE_HEADERS = {
   'content-security-policy':
-    "default-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'; object-src 'none'",
+    "default-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'; object-src 'none'; " +
+    // No script may turn a string into HTML (innerHTML and the like throw): the page builds
+    // every element itself, so an answer can never become markup.
+    "require-trusted-types-for 'script'; trusted-types 'none'",
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
   'x-frame-options': 'DENY',

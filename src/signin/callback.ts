@@ -146,7 +146,7 @@ export async function finishPasted(
     await pending.remove()
     throw v.error
   }
-  const creds = await redeem(ctx, p, v.code)
+  const done = await finishSignIn(ctx, () => redeem(ctx, p, v.code), pending)
   await stopListener(p)
-  return { ...(await finishSignIn(ctx, creds, pending)), method: 'browser' as const }
+  return { ...done, method: 'browser' as const }
 }

@@ -85,15 +85,18 @@ export async function pollDevice(ctx: Ctx, p: DevicePending, pending: PendingSto
         'Not approved yet. Ask the user to finish on the page (enter the code and approve), then call poll again when they say so.',
     }
   }
-  const tokens = await exchangeCode(
-    ctx.config,
-    {
-      code: outcome.authorization_code,
-      code_verifier: outcome.code_verifier,
-      redirect_uri: `${p.issuer}/deviceauth/callback`,
-    },
-    ctx.now(),
-  )
-  const creds = credentialsFrom(tokens, p.issuer, ctx.now())
-  return finishSignIn(ctx, creds, pending)
+  // The exchange spends the code: it runs inside finishSignIn's held window, up to the write.
+  const obtain = async () => {
+    const tokens = await exchangeCode(
+      ctx.config,
+      {
+        code: outcome.authorization_code,
+        code_verifier: outcome.code_verifier,
+        redirect_uri: `${p.issuer}/deviceauth/callback`,
+      },
+      ctx.now(),
+    )
+    return credentialsFrom(tokens, p.issuer, ctx.now())
+  }
+  return finishSignIn(ctx, obtain, pending)
 }

@@ -7,30 +7,47 @@ import type { BrowserPending, Credentials } from '../store/schemas.js'
 import { accountView, RELOAD_MESSAGE } from './views.js'
 
 /**
- * Stores new credentials (under the store's lock), settles the pending login and registers the
- * models with the credentials and store in hand (no second read). The agent's own process
- * removes the pending login first; the detached listener (`recordFor`) instead records the
- * outcome in it, host report included, for the next `poll` to settle.
- * @throws SkillError `state_unsafe`, `lock_timeout` (the registration itself never throws: its
- *   problems come back as `warnings`).
+ * Runs the code exchange `obtain` and stores its credentials as one rotation: disk space is
+ * reserved first and SIGINT/SIGTERM/SIGHUP are held from the send until the write
+ * (src/store/rotation.ts), since the exchange spends the code. Then it settles the pending login
+ * and registers the models with the credentials and store in hand (no second read). The agent's
+ * own process removes the pending login (still inside the held window); the detached listener
+ * (`recordFor`) instead records the outcome in it, host report included, for the next `poll` to
+ * settle. An unreadable credentials file is moved aside, never overwritten, and reported as
+ * `moved_aside`. Call holding the pending lock (lock order: pending, then credentials).
+ * @throws SkillError `disk_full`, `state_readonly` (before the exchange), `interrupted` (a CLI
+ *   call signalled during the exchange, after the write), `state_unsafe`, `lock_timeout`, and
+ *   the exchange's own codes (the registration itself never throws: its problems come back as
+ *   `warnings`).
  */
 export async function finishSignIn(
   ctx: Ctx,
-  creds: Credentials,
+  obtain: () => Promise<Credentials>,
   pending: PendingStore,
   recordFor?: BrowserPending,
 ) {
   const store = await openStore(ctx)
-  await store.locked(() => store.write(creds))
-  if (!recordFor) await pending.remove()
+  const { sendAndStore } = await import('../store/rotation.js')
+  const { creds, moved_aside } = await store.locked(() =>
+    sendAndStore(store, obtain, async (creds) => {
+      const moved_aside = await store.write(creds)
+      if (!recordFor) await pending.remove()
+      return { creds, moved_aside }
+    }),
+  )
   const host = await onSignedIn(ctx, creds, store)
+  const moved = moved_aside.length ? { moved_aside } : {}
   if (recordFor) {
-    await pending.write({ ...recordFor, outcome: { status: 'connected', host: { ...host } } })
+    await pending.write({
+      ...recordFor,
+      outcome: { status: 'connected', host: { ...host, ...moved } },
+    })
   }
   return {
     status: 'connected' as const,
     account: accountView(creds),
     ...host,
+    ...moved,
     message: RELOAD_MESSAGE,
   }
 }

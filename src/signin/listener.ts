@@ -66,8 +66,7 @@ async function handleCallback(
       return { status: 400, body: failurePage(v.error.message, v.detail), done: true }
     }
     try {
-      const creds = await redeem(ctx, p, v.code)
-      await finishSignIn(ctx, creds, pending, p)
+      await finishSignIn(ctx, () => redeem(ctx, p, v.code), pending, p)
       return { status: 200, body: successPage(), done: true }
     } catch (err) {
       const f = toFailure(err)

@@ -1,4 +1,5 @@
 /** Result fragments shared by several operations. Never include a token here. */
+import { clockSkewSeconds, localExpiry } from '../auth/clock.js'
 import type { BrowserPending, Credentials, Pending } from '../store/schemas.js'
 import { processAlive } from '../proc.js'
 
@@ -11,12 +12,16 @@ export function accountView(c: Credentials) {
   return { email: c.account.email, plan: c.account.plan, account_id: c.account.account_id }
 }
 
-/** When the access token expires, absolute and in seconds from `now`. Never throws. */
+/**
+ * When the access token expires, on this machine's clock (the measured skew taken out), in
+ * seconds from `now`, and the skew itself. Never throws.
+ */
 export function tokenExpiry(c: Credentials, now: number) {
+  const local = localExpiry(c, now)
   return {
-    access_token_expires_at: iso(c.access_expires_at),
-    access_token_expires_in_s:
-      c.access_expires_at == null ? null : Math.round((c.access_expires_at - now) / 1000),
+    access_token_expires_at: iso(local),
+    access_token_expires_in_s: local == null ? null : Math.round((local - now) / 1000),
+    clock_skew_s: clockSkewSeconds(c),
   }
 }
 

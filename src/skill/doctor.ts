@@ -9,6 +9,8 @@ import type { Finding } from '../doctor/finding.js'
 import { onlineCheck } from '../doctor/online.js'
 import { takeSnapshot } from '../doctor/snapshot.js'
 import { statePaths } from '../store/paths.js'
+import { readCredentials } from '../doctor/parse.js'
+import { clockSkewSeconds } from '../auth/clock.js'
 
 export interface DoctorOptions {
   online?: boolean
@@ -39,9 +41,13 @@ export async function doctor(ctx: Ctx, opts: DoctorOptions = {}) {
     : findings.some((f) => f.severity === 'warning')
       ? 'warnings'
       : 'healthy'
+  const creds = readCredentials(snapshot)
+  const c = 'value' in creds ? creds.value : undefined
   return {
     status: worst,
     state_dir: ctx.config.home,
+    // This machine's clock minus the issuer's, as measured when the tokens arrived.
+    clock_skew_s: c && !c.reauth ? clockSkewSeconds(c) : null,
     store: ctx.config.store,
     online: opts.online === true,
     requests: opts.online

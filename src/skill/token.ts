@@ -5,6 +5,7 @@
  * fails with a JSON error (exit 1) when signed out.
  */
 import type { Ctx } from '../context.js'
+import { localExpiry } from '../auth/clock.js'
 import { freshCredentials } from '../auth/session.js'
 import { openStore } from '../store/credentials.js'
 import { iso } from '../signin/views.js'
@@ -36,7 +37,8 @@ export async function token(ctx: Ctx, _opts: TokenOptions = {}) {
   const account_id = creds.tokens.account_id
   return {
     token: creds.tokens.access_token,
-    expires_at: iso(creds.access_expires_at),
+    // On this machine's clock: a host comparing it with its own clock then decides correctly.
+    expires_at: iso(localExpiry(creds, ctx.now())),
     account_id,
     headers: { 'chatgpt-account-id': account_id, originator: ctx.config.originator },
   }

@@ -6,6 +6,7 @@ import type { Ctx } from '../context.js'
 import { loadCatalog } from '../backend/models.js'
 import { bareSlug, normalizeRequest, openResponses } from '../backend/responses.js'
 import { readEvents, ResponseCollector } from '../backend/sse.js'
+import { streamError } from '../http.js'
 import { SkillError } from '../result.js'
 import { openStore } from '../store/credentials.js'
 
@@ -26,6 +27,7 @@ export async function verify(ctx: Ctx, opts: VerifyOptions = {}) {
   const visible = catalog.models.filter((m) => m.visibility === 'list')
   const slug = opts.model ? bareSlug(opts.model) : visible[0]?.slug
   if (!slug) throw new SkillError('model_not_available', 'This account has no model to verify with')
+  let refreshed = false
   const { body } = normalizeRequest(
     {
       model: slug,
@@ -39,9 +41,31 @@ export async function verify(ctx: Ctx, opts: VerifyOptions = {}) {
     { models: catalog.models, known: catalog.source !== 'fallback' },
   )
   const started = performance.now()
-  const upstream = await openResponses(ctx, store, body)
+  // verify must end within its timeout even when the backend stops sending: a silence longer
+  // than CHATGPT_CODEX_TIMEOUT_MS (or the stream idle bound, if shorter) aborts the stream.
+  const idleMs = Math.min(ctx.config.timeoutMs, ctx.config.streamIdleMs)
+  const abort = new AbortController()
+  let silent = false
+  const watchdog = () =>
+    setTimeout(() => {
+      silent = true
+      abort.abort()
+    }, idleMs)
+  let timer = watchdog()
   const collector = new ResponseCollector()
-  for await (const ev of readEvents(upstream.body)) collector.add(ev)
+  try {
+    const upstream = await openResponses(ctx, store, body, { signal: abort.signal })
+    refreshed = upstream.refreshes > 0
+    for await (const ev of readEvents(upstream.body)) {
+      clearTimeout(timer)
+      timer = watchdog()
+      collector.add(ev)
+    }
+  } catch (err) {
+    throw streamError(err, 'The model stream', idleMs, silent)
+  } finally {
+    clearTimeout(timer)
+  }
   if (!collector.completed) {
     throw new SkillError(
       'upstream_error',
@@ -58,7 +82,7 @@ export async function verify(ctx: Ctx, opts: VerifyOptions = {}) {
       input_tokens: response.usage.input_tokens,
       output_tokens: response.usage.output_tokens,
     },
-    refreshed: upstream.refreshes > 0,
+    refreshed,
     catalog_source: catalog.source,
   }
 }

@@ -33,7 +33,14 @@ import { credentialsOf, foreignModeError, mergeCodexAuth, parseCodexAuth } from 
 import { registerCredentials, type CredentialStore } from './credential-store.js'
 import { flockExclusive } from './flock.js'
 import { ensureDir, readPrivate, type FixNote } from './fsafe.js'
-import { moveAside, readJson, removeFile, writeJson } from './json-file.js'
+import {
+  moveAside,
+  readJson,
+  removeFile,
+  reserveSpace,
+  writeJson,
+  type Reservation,
+} from './json-file.js'
 import { Credentials, Reauth } from './schemas.js'
 
 /** codex holds auth.json.lock for the few ms of a rename, always under auth.lock. */
@@ -66,6 +73,7 @@ export function codexStore(ctx: Ctx): CredentialStore {
   const p = codexPaths(ctx.config.codexHome)
   const markerPath = join(ctx.config.home, 'codex-reauth.json')
   const { lockWaitMs } = ctx.config
+  let reservation: Reservation | undefined
 
   async function readFile(fixes?: FixNote[]) {
     const text = await readPrivate(p.auth, fixes)
@@ -128,12 +136,22 @@ export function codexStore(ctx: Ctx): CredentialStore {
           reauth: creds.reauth,
         }
         await writeJson(markerPath, marker)
-        return
+        return []
       }
+      // An unreadable auth.json is refused by commit (state_corrupt), never overwritten.
       await commit((current) =>
-        writeJson(p.auth, mergeCodexAuth(current, creds, ctx.config.clientId), { locked: true }),
+        writeJson(p.auth, mergeCodexAuth(current, creds, ctx.config.clientId), {
+          locked: true,
+          reservation,
+        }),
       )
+      reservation = undefined
       await removeFile(markerPath)
+      return []
+    },
+    async reserve() {
+      reservation = await reserveSpace(p.auth)
+      return reservation
     },
     async remove() {
       let removed = false

@@ -5,7 +5,14 @@
 import type { Ctx } from '../context.js'
 import { registerCredentials, type CredentialStore } from './credential-store.js'
 import { ensureDir } from './fsafe.js'
-import { moveAside, readJson, removeFile, writeJson } from './json-file.js'
+import {
+  moveAside,
+  readJson,
+  removeFile,
+  reserveSpace,
+  writeJson,
+  type Reservation,
+} from './json-file.js'
 import { lockOptions, withLock } from './lock.js'
 import { statePaths } from './paths.js'
 import { Credentials } from './schemas.js'
@@ -18,6 +25,7 @@ export type { CredentialStore } from './credential-store.js'
  */
 export function fileStore(ctx: Ctx): CredentialStore {
   const p = statePaths(ctx.config.home)
+  let reservation: Reservation | undefined
   return {
     kind: 'file',
     path: p.credentials,
@@ -29,8 +37,16 @@ export function fileStore(ctx: Ctx): CredentialStore {
       await ensureDir(p.home)
       return withLock(p.credentialsLock, lockOptions(ctx), fn)
     },
-    write: async (creds) => {
-      await writeJson(p.credentials, creds, { locked: true })
+    async write(creds) {
+      const keep = { schema: Credentials, now: ctx.now() }
+      const r = await writeJson(p.credentials, creds, { locked: true, keep, reservation })
+      reservation = undefined
+      return r.moved_aside ? [r.moved_aside] : []
+    },
+    async reserve() {
+      await ensureDir(p.home)
+      reservation = await reserveSpace(p.credentials)
+      return reservation
     },
     remove: () => removeFile(p.credentials),
     quarantine: () => moveAside(p.credentials, ctx.now()),

@@ -32,7 +32,11 @@ function unsafe(path: string, why: string): SkillError {
  * @throws SkillError `state_unsafe` (not a directory, a symlink, or not ours).
  */
 export async function ensureDir(dir: string, fixes: FixNote[] = []): Promise<FixNote[]> {
-  mkdirSync(dir, { recursive: true, mode: 0o700 })
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 })
+  } catch (err) {
+    throw fsError(err, dir)
+  }
   const st = lstatSync(dir)
   if (st.isSymbolicLink()) throw unsafe(dir, 'it is a symbolic link')
   if (!st.isDirectory()) throw unsafe(dir, 'it is not a directory')
@@ -90,5 +94,44 @@ export async function checkWritable(path: string): Promise<void> {
   if (!st.isFile()) throw unsafe(path, 'it is not a regular file')
   if (typeof process.getuid === 'function' && st.uid !== process.getuid()) {
     throw unsafe(path, `it is owned by uid ${st.uid}, not by the current user`)
+  }
+}
+
+/**
+ * Turns a file-system error met while writing state into its coded {@link SkillError}, so that a
+ * full disk, a read-only mount or a symlink trap never surfaces as `internal_error`:
+ * ENOSPC/EDQUOT -> `disk_full`; EROFS/EACCES/EPERM -> `state_readonly`; ELOOP/ENOTDIR (a
+ * symlink where a directory or regular file was expected) -> `state_unsafe`. Anything else (and
+ * a SkillError) is returned as it is.
+ */
+export function fsError(err: unknown, path: string): unknown {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code
+  if (code === 'ENOSPC' || code === 'EDQUOT') {
+    return new SkillError('disk_full', `No space left to write ${path}`, {
+      extra: { path },
+      cause: err,
+    })
+  }
+  if (code === 'EROFS' || code === 'EACCES' || code === 'EPERM') {
+    const why = code === 'EROFS' ? 'the file system is read-only' : 'permission denied'
+    return new SkillError('state_readonly', `Cannot write ${path}: ${why}`, {
+      extra: { path },
+      cause: err,
+    })
+  }
+  if (code === 'ELOOP' || code === 'ENOTDIR') {
+    return unsafe(path, 'a symbolic link or a file stands where a state file or directory belongs')
+  }
+  return err
+}
+
+/** Refuses a symlink at `path` (a lock directory, a log file) before anything is created there. */
+export function refuseSymlink(path: string): void {
+  const st = lstatSync(path, { throwIfNoEntry: false })
+  if (st?.isSymbolicLink()) {
+    throw unsafe(
+      path,
+      'it is a symbolic link; nothing in the state directory is written through one',
+    )
   }
 }

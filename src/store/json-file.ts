@@ -2,11 +2,11 @@
  * Typed state files: read = lstat-checked read + JSON + zod; write = write-file-atomic at 0600.
  * A file that fails validation is reported as `state_corrupt` and left exactly as it is.
  */
-import { promises as fsp } from 'node:fs'
+import { constants, promises as fsp } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 import type * as z from '../zod.js'
 import { SkillError } from '../result.js'
-import { checkWritable, readPrivate, type FixNote } from './fsafe.js'
+import { checkWritable, fsError, readPrivate, type FixNote } from './fsafe.js'
 
 /** The newest state schema this build understands. */
 export const SCHEMA_VERSION = 1
@@ -76,23 +76,119 @@ async function sweepTemps(path: string): Promise<string[]> {
   return orphans
 }
 
+/** An unreadable file a write moved aside instead of overwriting (reported in results). */
+export interface MovedAside {
+  file: string
+  to: string
+  reason: string
+}
+
+/** What a write did besides writing: orphan temps removed, an unreadable file moved aside. */
+export interface WriteReport {
+  swept: string[]
+  moved_aside?: MovedAside
+}
+
+export interface WriteOptions {
+  /** The caller holds this file's lock: orphan temps of an interrupted write are removed. */
+  locked?: boolean
+  /**
+   * Validate what is on disk first: a file that exists but fails validation (truncated, edited,
+   * a newer schemaVersion) is moved aside as `<name>.corrupt-<time>` rather than overwritten.
+   */
+  keep?: { schema: z.ZodMiniType; now: number }
+  /** Space set aside before a request ({@link reserveSpace}); released just before the write. */
+  reservation?: Reservation
+}
+
 /**
- * Atomically replaces a state file with mode 0600. With `locked` (the caller holds this file's
- * lock), temp files left by an interrupted earlier write are removed first; their paths are
- * returned.
- * @throws SkillError `state_unsafe`.
+ * Atomically replaces a state file with mode 0600 (write-file-atomic: temp, fsync, rename).
+ * @throws SkillError `disk_full` | `state_readonly` | `state_unsafe` (never `internal_error` for
+ *   a file-system condition the user can fix).
  */
 export async function writeJson(
   path: string,
   value: unknown,
-  opts: { locked?: boolean } = {},
-): Promise<string[]> {
+  opts: WriteOptions = {},
+): Promise<WriteReport> {
   // Loaded on first write: read-only commands (status, token) never pay for it.
   const { default: writeFileAtomic } = await import('write-file-atomic')
-  await checkWritable(path)
-  const swept = opts.locked ? await sweepTemps(path) : []
-  await writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`, { mode: 0o600, fsync: true })
-  return swept
+  try {
+    await checkWritable(path)
+    const moved_aside = opts.keep ? await keepUnreadable(path, opts.keep) : undefined
+    const swept = opts.locked ? await sweepTemps(path) : []
+    const text = `${JSON.stringify(value, null, 2)}\n`
+    // Freed only now: on a full disk the blocks it held are the room this write needs.
+    await opts.reservation?.release()
+    await writeFileAtomic(path, text, { mode: 0o600, fsync: true })
+    return moved_aside ? { swept, moved_aside } : { swept }
+  } catch (err) {
+    throw fsError(err, path)
+  }
+}
+
+/** Moves `path` aside when it exists but does not validate; returns the move, if any. */
+async function keepUnreadable(
+  path: string,
+  keep: NonNullable<WriteOptions['keep']>,
+): Promise<MovedAside | undefined> {
+  try {
+    await readJson(path, keep.schema)
+    return undefined
+  } catch (err) {
+    if (!(err instanceof SkillError) || err.code !== 'state_corrupt') throw err
+    const to = await moveAside(path, keep.now)
+    return to ? { file: path, to, reason: err.message } : undefined
+  }
+}
+
+/** Disk space held for a write that must not fail for lack of it. */
+export interface Reservation {
+  readonly path: string
+  /** Frees the space (removes the placeholder). Idempotent. */
+  release(): Promise<void>
+}
+
+/** Smallest reservation: a credentials file with three JWTs is ~4-6 KiB. */
+const MIN_RESERVE = 16 * 1024
+
+/**
+ * Sets aside, next to `path`, room for the next version of it: a placeholder of zeros
+ * (`<name>.reserve`, 0600, never a secret) at least twice the current file and 16 KiB, written
+ * and fsynced so the blocks are really allocated. Call it BEFORE a request whose answer must be
+ * stored (a token rotation): a disk that is already full fails here, before the server changes
+ * anything. {@link writeJson} with `reservation` frees it just before writing. Call under the
+ * file's lock (one placeholder per file).
+ * @throws SkillError `disk_full` | `state_readonly` | `state_unsafe`.
+ */
+export async function reserveSpace(path: string): Promise<Reservation> {
+  const spot = `${path}.reserve`
+  const size = await fsp
+    .lstat(path)
+    .then((st) => st.size)
+    .catch(() => 0)
+  const bytes = Math.max(MIN_RESERVE, size * 2)
+  let released = false
+  const release = async () => {
+    if (released) return
+    released = true
+    await fsp.rm(spot, { force: true })
+  }
+  try {
+    const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW
+    const fh = await fsp.open(spot, flags, 0o600)
+    try {
+      // writeFile loops over short writes: a nearly full disk answers ENOSPC, not a short file.
+      await fh.writeFile(Buffer.alloc(bytes))
+      await fh.sync()
+    } finally {
+      await fh.close()
+    }
+  } catch (err) {
+    await release().catch(() => {})
+    throw fsError(err, path)
+  }
+  return { path: spot, release }
 }
 
 /**

@@ -5,6 +5,7 @@
  */
 import type { Ctx } from '../context.js'
 import { SkillError } from '../result.js'
+import { fsError, refuseSymlink } from './fsafe.js'
 
 /** How long a lock lives without refresh (`staleMs`) and how long a caller waits (`waitMs`). */
 export interface LockOptions {
@@ -37,6 +38,9 @@ export async function withLock<T>(
 ): Promise<T> {
   // Loaded on first use: read-only commands never pay for the lock library.
   const { default: lockfile } = await import('proper-lockfile')
+  // proper-lockfile stats (follows) and removes a stale lock through whatever stands there: a
+  // symlinked `<target>.lock` is refused before it is touched.
+  refuseSymlink(`${target}.lock`)
   const now = opts.now ?? Date.now
   const deadline = now() + opts.waitMs
   let release: () => Promise<void>
@@ -52,7 +56,7 @@ export async function withLock<T>(
       })
       break
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ELOCKED') throw err
+      if ((err as NodeJS.ErrnoException).code !== 'ELOCKED') throw fsError(err, `${target}.lock`)
       if (now() >= deadline) {
         throw new SkillError(
           'lock_timeout',

@@ -34,8 +34,10 @@ export const pendingStore = (ctx: Ctx) => {
       await ensureDir(p.home)
       return withLock(p.pendingLock, lockOptions(ctx), fn)
     },
+    /** Replaces the pending login; an unreadable file there is moved aside, never overwritten. */
     write: async (pending: Pending) => {
-      await writeJson(p.pending, pending, { locked: true })
+      const keep = { schema: Pending, now: ctx.now() }
+      return (await writeJson(p.pending, pending, { locked: true, keep })).moved_aside
     },
     remove: () => removeFile(p.pending),
     quarantine: () => moveAside(p.pending, ctx.now()),

@@ -45,6 +45,12 @@ export const Credentials = z.object({
   /** `iat` of the access token: the issuer's clock, used by doctor for skew. */
   access_issued_at: z.nullable(z.number()),
   last_refresh: z.number(),
+  /**
+   * The issuer's clock minus ours (ms), measured when these tokens arrived (the access token's
+   * `iat` against our clock at receipt). Added without a schemaVersion bump: older files lack it
+   * (src/auth/clock.ts derives it), older builds ignore it. Every expiry decision uses it.
+   */
+  clock_offset_ms: z.optional(z.nullable(z.number())),
   issuer: z.string(),
   /** Set when the refresh token is dead: the user must sign in again. */
   reauth: z._default(z.nullable(Reauth), null),

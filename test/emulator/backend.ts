@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto'
 import type { ServerResponse } from 'node:http'
 import { streamResponse } from './responses.js'
 import { json, type Req, type Routes } from './server.js'
-import type { EmuAccount, EmuState } from './state.js'
+import type { EmuAccount, EmuState, UsageWindowMode } from './state.js'
 
 /** The catalog's ETag: a content hash, so any edit of `modes.models` changes it. */
 export const modelsEtag = (models: unknown): string =>
@@ -26,11 +26,11 @@ export function backendRoutes(s: EmuState, now: () => number): Routes {
   }
 
   const inSeconds = (secs: number) => Math.floor(now() / 1000) + secs
-  const window = (used: number, seconds: number, resetAfter: number) => ({
-    used_percent: used,
-    limit_window_seconds: seconds,
-    reset_after_seconds: resetAfter,
-    reset_at: inSeconds(resetAfter),
+  const window = (w: UsageWindowMode) => ({
+    used_percent: w.used_percent,
+    limit_window_seconds: w.window_minutes * 60,
+    reset_after_seconds: w.reset_after_s,
+    reset_at: inSeconds(w.reset_after_s),
   })
 
   return {
@@ -52,8 +52,8 @@ export function backendRoutes(s: EmuState, now: () => number): Routes {
         rate_limit: {
           allowed: true,
           limit_reached: false,
-          primary_window: window(12, 18_000, 3_600),
-          secondary_window: window(40, 604_800, 86_400),
+          primary_window: window(s.modes.usage.primary),
+          secondary_window: window(s.modes.usage.secondary),
         },
         credits: { has_credits: false, unlimited: false, balance: '0' },
         additional_rate_limits: null,

@@ -4,6 +4,7 @@ import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CLIENT_ID, decodeJwt, s256, startEmulator, type Emulator } from './index.js'
+import { defaultUsage } from './state.js'
 
 let emu: Emulator
 let clock = Date.now()
@@ -22,6 +23,12 @@ const refreshBody = (rt: string) => ({
   refresh_token: rt,
 })
 const CID = CLIENT_ID
+
+/** Polls `cond` every 10 ms for up to 2 s. */
+async function waitUntil(cond: () => boolean) {
+  for (let i = 0; i < 200 && !cond(); i++) await new Promise((r) => setTimeout(r, 10))
+  expect(cond()).toBe(true)
+}
 
 beforeAll(async () => {
   emu = await startEmulator({ now: () => clock })
@@ -180,6 +187,46 @@ describe('backend', () => {
     expect(events[0]).toBe('response.created')
     expect(events).toContain('response.output_text.delta')
     expect(events.at(-1)).toBe('response.completed')
+  })
+
+  it('carries the usage windows of the moment in each answer, and in /wham/usage', async () => {
+    emu.set({ usage: { primary: { used_percent: 87.5 }, secondary: { reset_after_s: 600 } } })
+    try {
+      const r = await respond(good)
+      expect(r.headers.get('x-codex-primary-used-percent')).toBe('87.5')
+      expect(r.headers.get('x-codex-primary-window-minutes')).toBe('300')
+      expect(r.headers.get('x-codex-secondary-used-percent')).toBe('40.0')
+      expect(r.headers.get('x-codex-secondary-reset-at')).toBe(
+        String(Math.floor(clock / 1000) + 600),
+      )
+      await r.text()
+      const usage = await (await fetch(`${emu.backendUrl}/wham/usage`, { headers })).json()
+      expect(usage.rate_limit.primary_window).toMatchObject({
+        used_percent: 87.5,
+        limit_window_seconds: 18_000,
+      })
+    } finally {
+      emu.set({ usage: defaultUsage() })
+    }
+  })
+
+  it('can hold its first event back, and records a stream the client hung up on', async () => {
+    emu.set({ responses: { reply: 'text', firstDelayMs: 300 } })
+    const before = emu.stats.aborted
+    const t0 = Date.now()
+    const ac = new AbortController()
+    const r = await fetch(`${emu.backendUrl}/codex/responses`, {
+      method: 'POST',
+      headers: { ...headers, 'content-type': 'application/json' },
+      body: JSON.stringify(good),
+      signal: ac.signal,
+    })
+    expect(r.status).toBe(200) // the headers come at once
+    expect(Date.now() - t0).toBeLessThan(300)
+    ac.abort()
+    await waitUntil(() => emu.stats.aborted === before + 1)
+    emu.set({ responses: { reply: 'text' } })
+    emu.stats.aborted = before // the control test below expects a clean count
   })
 
   it('rejects what the real backend rejects', async () => {

@@ -9,6 +9,7 @@ import { issuerRoutes } from './issuer.js'
 import { createEmuServer, fields, json, type Routes } from './server.js'
 import {
   EmuState,
+  type UsageWindowMode,
   type EmuAccount,
   type EmuModes,
   type RecordedRequest,
@@ -23,6 +24,8 @@ export type {
   RecordedRequest,
   ResponsesMode,
   Stats,
+  UsageMode,
+  UsageWindowMode,
 } from './state.js'
 export { CLIENT_ID, decodeJwt, s256 } from './jwt.js'
 
@@ -61,12 +64,22 @@ export interface Emulator {
   setAccount(a: Partial<EmuAccount>): void
   /** The current account. */
   readonly account: EmuAccount
-  set(modes: Partial<EmuModes>): void
+  /** Token requests currently held by `modes.holdToken`. */
+  held(): number
+  /** Lets every held token request go on; returns how many were released. */
+  release(): number
+  /** Changes modes; `usage` windows merge into the current ones (name only what changes). */
+  set(modes: EmuModesPatch): void
   /** The live modes object (mutated in place by `set`). */
   modes: EmuModes
   /** Clears recorded requests and counters; tokens stay valid. */
   reset(): void
   close(): Promise<void>
+}
+
+/** What `set()` takes: any modes, and usage windows in part. */
+export type EmuModesPatch = Partial<Omit<EmuModes, 'usage'>> & {
+  usage?: { primary?: Partial<UsageWindowMode>; secondary?: Partial<UsageWindowMode> }
 }
 
 /** Starts an emulator on 127.0.0.1. */
@@ -97,6 +110,12 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     get account() {
       return s.account
     },
+    held: () => s.held.length,
+    release() {
+      const waiting = s.held.splice(0)
+      for (const go of waiting) go()
+      return waiting.length
+    },
     set(modes) {
       const next = { ...modes }
       // Faults count down their `times`: keep our own copies, not the caller's objects.
@@ -107,12 +126,18 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       }
       if (modes.responses)
         next.responses = { ...modes.responses, reply: modes.responses.reply ?? 'text' }
-      Object.assign(s.modes, next)
+      // Windows merge into the current ones: a test names only what it changes.
+      const usage = modes.usage && {
+        primary: { ...s.modes.usage.primary, ...modes.usage.primary },
+        secondary: { ...s.modes.usage.secondary, ...modes.usage.secondary },
+      }
+      Object.assign(s.modes, next, usage ? { usage } : {})
     },
     modes: s.modes,
     reset: () => s.reset(),
     close: () =>
       new Promise<void>((resolve) => {
+        emu.release()
         server.close(() => resolve())
         server.closeAllConnections()
       }),
@@ -122,12 +147,13 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   const control: Routes = {
     'POST /__emu/approve': (req, res) => (emu.approve(userCodeOf(req.body)), ok(res)),
     'POST /__emu/deny': (req, res) => (emu.deny(userCodeOf(req.body)), ok(res)),
-    'POST /__emu/set': (req, res) => (emu.set(fields(req) as Partial<EmuModes>), ok(res)),
+    'POST /__emu/set': (req, res) => (emu.set(fields(req) as EmuModesPatch), ok(res)),
     'POST /__emu/account': (req, res) => (
       emu.setAccount(fields(req) as Partial<EmuAccount>),
       ok(res)
     ),
     'POST /__emu/reset': (_req, res) => (emu.reset(), ok(res)),
+    'POST /__emu/release': (_req, res) => json(res, 200, { ok: true, released: emu.release() }),
     'GET /__emu/stats': (_req, res) => {
       const counts: Record<string, number> = {}
       for (const r of s.requests) {

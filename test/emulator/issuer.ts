@@ -184,7 +184,18 @@ export function issuerRoutes(s: EmuState, issuer: () => string, now: () => numbe
       })
     },
 
-    'POST /oauth/token'(req, res) {
+    async 'POST /oauth/token'(req, res) {
+      const hold = s.modes.holdToken
+      const wait = () => new Promise<void>((r) => s.held.push(r))
+      if (hold === 'before') await wait()
+      if (hold === 'after') {
+        // The grant is processed (a refresh token rotated) now; its answer leaves on release.
+        const end = res.end.bind(res) as (...a: unknown[]) => ServerResponse
+        res.end = ((...a: unknown[]) => {
+          void wait().then(() => end(...a))
+          return res
+        }) as typeof res.end
+      }
       const grant = fields(req).grant_type
       if (grant === 'authorization_code') return exchangeCode(req, res)
       if (grant === 'refresh_token') return refresh(req, res)

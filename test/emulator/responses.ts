@@ -108,15 +108,17 @@ export async function streamResponse(
   }
   if (m.mode === 'error500') return json(res, 500, { detail: 'Internal Server Error' })
 
+  // The rate-limit headers (docs/protocol.md#82-rate-limit-response-headers), from the same windows GET /wham/usage reports.
+  const limits: Record<string, string> = {}
+  for (const [name, w] of Object.entries(s.modes.usage)) {
+    limits[`x-codex-${name}-used-percent`] = w.used_percent.toFixed(1)
+    limits[`x-codex-${name}-window-minutes`] = String(w.window_minutes)
+    limits[`x-codex-${name}-reset-at`] = String(nowS + w.reset_after_s)
+  }
   res.writeHead(200, {
     'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-cache',
-    'x-codex-primary-used-percent': '12.0',
-    'x-codex-primary-window-minutes': '300',
-    'x-codex-primary-reset-at': String(nowS + 3_600),
-    'x-codex-secondary-used-percent': '40.0',
-    'x-codex-secondary-window-minutes': '10080',
-    'x-codex-secondary-reset-at': String(nowS + 86_400),
+    ...limits,
   })
   let closed = false
   let cut = false
@@ -126,6 +128,11 @@ export async function streamResponse(
     s.stats.aborted++
   })
   const delay = m.mode === 'slow' ? (m.slowMs ?? 200) : 0
+  if (m.firstDelayMs) {
+    // The headers go now, the first event later: the client knows the answer is on its way.
+    res.flushHeaders()
+    await new Promise((r) => setTimeout(r, m.firstDelayMs))
+  }
   let seq = 0
   const send = async (type: string, data: Item) => {
     if (closed || cut) return
@@ -148,6 +155,8 @@ export async function streamResponse(
   const head = { id, object: 'response', created_at: nowS, model }
   await send('response.created', { response: { ...head, status: 'in_progress', output: [] } })
   await send('response.in_progress', { response: { ...head, status: 'in_progress', output: [] } })
+  // An upstream that stops sending: nothing more until the client gives up (or close()).
+  if (m.mode === 'stall') return
 
   const output: Item[] = []
   let outputTokens = 0

@@ -31,8 +31,28 @@ export interface Fault {
 export interface ResponsesMode {
   reply: 'text' | 'tool_call' | 'empty-output' | 'reasoning'
   text?: string
-  mode?: 'ok' | 'usage_limit' | 'error500' | 'slow' | 'cut'
+  /** `stall`: created and in_progress, then silence with the connection held open. */
+  mode?: 'ok' | 'usage_limit' | 'error500' | 'slow' | 'cut' | 'stall'
   slowMs?: number
+  /** Milliseconds between the headers and the first event (a model that thinks before it speaks). */
+  firstDelayMs?: number
+}
+
+/** One rate-limit window (docs/protocol.md#8-usage-and-rate-limits): percent used, length, seconds until it resets. */
+export interface UsageWindowMode {
+  used_percent: number
+  window_minutes: number
+  reset_after_s: number
+}
+
+/**
+ * The subscription's rate-limit windows: `GET /wham/usage` reports them and every answer of
+ * `/codex/responses` carries them as `x-codex-primary-*` / `x-codex-secondary-*` headers, so a
+ * test can change them between two answers.
+ */
+export interface UsageMode {
+  primary: UsageWindowMode
+  secondary: UsageWindowMode
 }
 
 /** Switches that bend the emulator's behaviour; change them with `set()` or POST /__emu/set. */
@@ -46,7 +66,14 @@ export interface EmuModes {
   authorize: 'approve' | 'deny'
   authorizeErrorDescription?: string
   faults: Record<string, Fault>
+  /**
+   * Holds POST /oauth/token until {@link EmuState.release}: `before` the grant is processed
+   * (nothing rotated yet), or `after` it (the refresh token already rotated, the answer not yet
+   * sent). Lets tests signal a client while its token request is in flight.
+   */
+  holdToken?: 'before' | 'after' | null
   responses: ResponsesMode
+  usage: UsageMode
   models: ModelInfo[]
 }
 
@@ -110,6 +137,12 @@ export const defaultModels = (): ModelInfo[] =>
     readFileSync(new URL('../../fixtures/emulator-models.json', import.meta.url), 'utf8'),
   ) as ModelInfo[]
 
+/** 12% of the 5-hour window (resets in an hour), 40% of the weekly one (resets in a day). */
+export const defaultUsage = (): UsageMode => ({
+  primary: { used_percent: 12, window_minutes: 300, reset_after_s: 3_600 },
+  secondary: { used_percent: 40, window_minutes: 10_080, reset_after_s: 86_400 },
+})
+
 export const DEFAULT_ACCOUNT: EmuAccount = {
   email: 'user@example.com',
   account_id: '3f1c2a4e-0000-4000-8000-emulator0001',
@@ -128,6 +161,8 @@ export class EmuState {
   stats: Stats = { refreshes: 0, reuse: 0, revoked: 0, exchanges: 0, aborted: 0 }
   account: EmuAccount
   modes: EmuModes
+  /** Token requests held by `modes.holdToken`, each waiting for its release. */
+  held: (() => void)[] = []
 
   constructor(account: Partial<EmuAccount> | undefined, accessTtlS: number) {
     this.account = { ...DEFAULT_ACCOUNT, ...account }
@@ -140,6 +175,7 @@ export class EmuState {
       authorize: 'approve',
       faults: {},
       responses: { reply: 'text', mode: 'ok' },
+      usage: defaultUsage(),
       models: defaultModels(),
     }
   }

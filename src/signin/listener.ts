@@ -16,6 +16,7 @@ import { pendingStore } from '../store/pending.js'
 import { judge, paramsFrom, redeem } from './callback.js'
 import { failurePage, PAGE_HEADERS, successPage } from './callback-page.js'
 import { finishSignIn } from './finish.js'
+import { parseTarget } from '../gateway/guard.js'
 
 interface Answer {
   status: number
@@ -110,8 +111,9 @@ export async function runListener(args: string[]): Promise<number> {
     setTimeout(() => process.exit(0), 50).unref()
   }
 
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1')
+  const serve = (req: IncomingMessage, res: ServerResponse) => {
+    // Host first (no parsing needed), then the target, parsed without a throw: `//`, `///` and
+    // `//:99999/` are no relative URL, and a throw here once ended the listener (issue 16).
     const host = (req.headers.host ?? '').toLowerCase()
     // Only a browser that addressed us by a loopback name (no DNS-rebinding page).
     if (host !== `127.0.0.1:${port}` && host !== `localhost:${port}`) {
@@ -121,6 +123,12 @@ export async function runListener(args: string[]): Promise<number> {
       return
     }
     if (req.method !== 'GET') return void res.writeHead(405, { connection: 'close' }).end()
+    const url = parseTarget(req.url)
+    if (!url) {
+      return void res
+        .writeHead(400, { 'content-type': 'text/plain', connection: 'close' })
+        .end('invalid_request_target: the request target is not a path')
+    }
     if (url.pathname === '/__whoami') {
       res.writeHead(200, { 'content-type': 'application/json', connection: 'close' })
       return void res.end(JSON.stringify({ pid: process.pid, pending_id: pendingId }))
@@ -153,6 +161,18 @@ export async function runListener(args: string[]): Promise<number> {
         res.writeHead(a.status, PAGE_HEADERS)
         res.end(a.body, () => a.done && finish())
       })
+  }
+  // Whatever a request does, the listener lives on: a handler's throw is a coded 500 (never the
+  // error's text: it could carry a query), and the sign-in keeps waiting for the real callback.
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    try {
+      serve(req, res)
+    } catch (err) {
+      if (res.headersSent) return void res.destroy()
+      res
+        .writeHead(500, { 'content-type': 'text/plain', connection: 'close' })
+        .end(`internal_error: ${toFailure(err).code}`)
+    }
   })
   server.keepAliveTimeout = 1_000
 

@@ -10,10 +10,10 @@ import { ChatStreamer, responsesToChat } from './chat-reply.js'
 import { sendJson, sse } from './reply.js'
 import {
   collect,
-  interrupted,
   passHeaders,
   sendUpstream,
   STREAM_HEADERS,
+  streamEndError,
   type RouteDeps,
   type RouteLog,
 } from './routes.js'
@@ -43,16 +43,18 @@ export async function chatCompletions(
   const streamer = new ChatStreamer(upstream.slug, chat.includeUsage, d.ctx.now)
   res.writeHead(200, { ...STREAM_HEADERS, ...headers })
   res.write(sse(streamer.first()))
+  let broke: unknown
   try {
     for await (const batch of readBatches(up.body)) {
       let out = ''
       for (const ev of batch) for (const c of streamer.map(ev)) out += sse(c)
       if (out && !res.destroyed) res.write(out) // one write per upstream chunk
     }
-  } catch {
-    /* handled below */
+  } catch (err) {
+    broke = err // handled below: cut, silent past the idle bound, or the client left
   }
   if (res.destroyed) return
   // [DONE] only after a real finish; a broken stream ends with an explicit error instead.
-  res.end(streamer.finished ? 'data: [DONE]\n\n' : sse({ error: interrupted.error }))
+  const error = streamEndError(broke, d.ctx.config.streamIdleMs)
+  res.end(streamer.finished ? 'data: [DONE]\n\n' : sse({ error }))
 }

@@ -13,6 +13,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   invalid_argument: 400,
   upstream_rejected: 400,
   rate_limited: 429,
+  timeout: 504,
   usage_limit_reached: 429,
   state_corrupt: 500,
   state_unsafe: 500,
@@ -28,6 +29,23 @@ const TYPE: Record<number, string> = {
   429: 'rate_limit_error',
   500: 'server_error',
   502: 'upstream_error',
+  503: 'server_error',
+  504: 'timeout_error',
+}
+
+/**
+ * A refusal the gateway itself decides (a status and a gateway code that is no {@link SkillError}
+ * code, e.g. 503 `upstream_busy`), thrown from deep in a route and answered by {@link sendError}.
+ */
+export class Refusal extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message)
+  }
 }
 
 /**
@@ -85,6 +103,12 @@ export function sendError(
   err: unknown,
   extraHeaders: Record<string, string> = {},
 ): void {
+  if (err instanceof Refusal) {
+    const body = {
+      error: { message: err.message, type: TYPE[err.status], code: err.code, param: null },
+    }
+    return sendJson(res, err.status, body, { ...err.headers, ...extraHeaders })
+  }
   const { status, body, headers } = errorBody(err)
   sendJson(res, status, body, { ...headers, ...extraHeaders })
 }

@@ -10,10 +10,10 @@ import { responsesDraft } from '../backend/upstream.js'
 import { sendJson, sse } from './reply.js'
 import {
   collect,
-  interrupted,
   passHeaders,
   sendUpstream,
   STREAM_HEADERS,
+  streamEndError,
   type RouteDeps,
   type RouteLog,
 } from './routes.js'
@@ -50,6 +50,7 @@ export async function responses(
   // record only once they are on their way. Only the completion is rewritten: some streams
   // complete with `output: []`, so it carries the list rebuilt from the items instead.
   const pass = new SsePassThrough('response.completed')
+  let broke: unknown
   try {
     for await (const chunk of up.body) {
       const { raw, rest } = pass.split(chunk)
@@ -83,10 +84,14 @@ export async function responses(
       if (collector.completed) res.end(out)
       else if (out) res.write(out)
     }
-  } catch {
-    /* upstream broke or the client left: handled below */
+  } catch (err) {
+    broke = err // upstream broke, went silent past the idle bound, or the client left
   }
   if (res.writableEnded || res.destroyed) return
-  if (!collector.completed) res.write(sse(interrupted, 'error'))
+  if (!collector.completed) {
+    res.write(
+      sse({ type: 'error', error: streamEndError(broke, d.ctx.config.streamIdleMs) }, 'error'),
+    )
+  }
   res.end()
 }

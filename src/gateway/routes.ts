@@ -17,10 +17,12 @@ import {
   type UpstreamRequest,
 } from '../backend/upstream.js'
 import { requireCredentials } from '../auth/session.js'
+import { streamError } from '../http.js'
 import { SkillError } from '../result.js'
 import type { CredentialStore } from '../store/credentials.js'
 import { MODEL_CREATED } from './feed.js'
-import { sendJson } from './reply.js'
+import { Refusal, sendJson } from './reply.js'
+import type { Slots } from './slots.js'
 import type { GatewayCatalog } from './memo.js'
 
 export interface RouteDeps {
@@ -28,6 +30,8 @@ export interface RouteDeps {
   store: CredentialStore
   /** The account's catalog; `slug` names the model a request wants (an unknown one may reload it). */
   catalog: (account: string, slug?: string) => Promise<GatewayCatalog>
+  /** The upstream slots (src/gateway/slots.ts); without it, no cap of the gateway's own. */
+  slots?: Slots
 }
 
 /** What a route tells the request log (never a prompt or a token). */
@@ -98,7 +102,27 @@ export async function sendUpstream(
   }
   res.on('close', onClose)
   req.on('aborted', onClose)
-  const up = await openResponses(d.ctx, d.store, upstream.body, { signal: abort.signal })
+  // Wait in line for an upstream slot, but not in silence: after the request timeout, a 503.
+  const release = d.slots ? await d.slots.acquire(d.ctx.config.timeoutMs, abort.signal) : () => {}
+  if (!release) {
+    throw new Refusal(
+      503,
+      'upstream_busy',
+      `All ${d.slots?.busy ?? 0} upstream connections stayed busy for ${d.ctx.config.timeoutMs} ms`,
+      { 'retry-after': '1' },
+    )
+  }
+  let up: UpstreamStream
+  try {
+    up = await openResponses(d.ctx, d.store, upstream.body, { signal: abort.signal })
+  } catch (err) {
+    release()
+    throw err
+  }
+  // The slot is free once the upstream body is over: read to its end, failed (idle timeout) or
+  // destroyed (the client left).
+  up.body.once('close', release)
+  if (up.body.destroyed) release()
   log.upstream_status = up.status
   return { upstream, up }
 }
@@ -109,9 +133,35 @@ export async function sendUpstream(
  */
 export async function collect(d: RouteDeps, up: UpstreamStream): Promise<ResponseCollector> {
   const collector = new ResponseCollector(d.ctx.now)
-  for await (const ev of readEvents(up.body)) collector.add(ev)
+  try {
+    for await (const ev of readEvents(up.body)) collector.add(ev)
+  } catch (err) {
+    // A socket error was a 500 `internal_error` (issue 16, item 7): coded now, 502 or 504.
+    throw upstreamFailure(err, d.ctx.config.streamIdleMs)
+  }
   if (!collector.completed) throw streamCut()
   return collector
+}
+
+/**
+ * Codes what broke an upstream body: the idle bound -> `timeout` (504 before the first byte),
+ * anything else -> `network_error` (502).
+ */
+export function upstreamFailure(err: unknown, idleMs: number): SkillError {
+  return streamError(err, 'The upstream stream', idleMs)
+}
+
+/**
+ * The error that ends a stream already under way: `timeout` when the upstream sent nothing for
+ * the idle bound, else {@link interrupted}'s `stream_interrupted`.
+ */
+export function streamEndError(err: unknown, idleMs: number): (typeof interrupted)['error'] {
+  if (err === undefined || upstreamFailure(err, idleMs).code !== 'timeout') return interrupted.error
+  return {
+    type: 'timeout_error',
+    code: 'timeout',
+    message: `The upstream stream sent nothing for ${idleMs} ms.`,
+  }
 }
 
 /** The headers of every streamed answer. */

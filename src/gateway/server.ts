@@ -17,6 +17,7 @@ import { sendError, sendPlainError } from './reply.js'
 import { route, type RouterDeps } from './router.js'
 import type { RouteLog } from './routes.js'
 import { uiPublicRoute } from './ui-routes.js'
+import { createSlots } from './slots.js'
 import { createUiSessions } from './ui-session.js'
 
 export { MAX_BODY_BYTES } from './body.js'
@@ -51,6 +52,7 @@ export async function startGateway(ctx: Ctx, opts: GatewayOptions): Promise<Gate
     catalog: catalogCache(ctx),
     feed: createModelFeed(ctx),
     sessions: createUiSessions(0),
+    slots: createSlots(),
     port: 0,
   }
   const log = opts.log ?? (() => {})

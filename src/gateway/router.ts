@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type * as z from '../zod.js'
-import { readJsonBody } from './body.js'
+import { readJsonBody, refuseTooLarge } from './body.js'
 import type { ModelFeed } from './feed.js'
 import { sendJson, sendPlainError } from './reply.js'
 import { chatCompletions } from './chat-route.js'
@@ -40,6 +40,7 @@ function dialect<S extends z.ZodMiniType>(
 ): Handler {
   return async (d, r) => {
     const read = await readJsonBody(r.req)
+    if (!read.ok && read.status === 413) return refuseTooLarge(r.req, r.res, read.message)
     if (!read.ok) return sendPlainError(r.res, read.status, read.code, read.message)
     const body = checkBody(schema, read.json)
     if (!body.ok) {

@@ -3,7 +3,23 @@
  * or reads a byte of the body. A loopback `Host` (against DNS rebinding), CORS for the one origin
  * named with `--cors-origin`, and who is asking (the local key, else the page's cookie).
  */
-import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { IncomingMessage, Server, ServerResponse } from 'node:http'
+import type { Duplex } from 'node:stream'
+
+/**
+ * Answers `CONNECT` (which node hands to a 'connect' listener, and without one drops the socket
+ * unanswered) with a coded 405 and closes. Never fails.
+ * @see docs/gateway.md#malformed-requests
+ */
+export function refuseConnect(server: Server): void {
+  server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
+    const body = 'method_not_allowed: CONNECT is not served here'
+    socket.on('error', () => {})
+    socket.end(
+      `HTTP/1.1 405 Method Not Allowed\r\ncontent-type: text/plain\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`,
+    )
+  })
+}
 import type { AuthKind, UiSessions } from './ui-session.js'
 
 const LOOPBACK_HOST = /^(127(?:\.\d{1,3}){3}|localhost|\[::1\])(:\d+)?$/i

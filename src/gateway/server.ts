@@ -10,7 +10,7 @@ import type { Ctx } from '../context.js'
 import { redactDeep } from '../redact.js'
 import { openStore } from '../store/credentials.js'
 import { createModelFeed } from './feed.js'
-import { cors, identify, loopbackHost, parseTarget } from './guard.js'
+import { cors, identify, loopbackHost, parseTarget, refuseConnect } from './guard.js'
 import { bearerCheck, loadOrCreateKey } from './key.js'
 import { catalogCache, memoStore } from './memo.js'
 import { sendError, sendPlainError } from './reply.js'
@@ -102,6 +102,7 @@ export async function startGateway(ctx: Ctx, opts: GatewayOptions): Promise<Gate
     }
   })
   server.keepAliveTimeout = 30_000
+  refuseConnect(server)
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(opts.port, '127.0.0.1', () => resolve())

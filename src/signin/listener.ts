@@ -16,7 +16,7 @@ import { pendingStore } from '../store/pending.js'
 import { judge, paramsFrom, redeem } from './callback.js'
 import { failurePage, PAGE_HEADERS, successPage } from './callback-page.js'
 import { finishSignIn } from './finish.js'
-import { parseTarget } from '../gateway/guard.js'
+import { parseTarget, refuseConnect } from '../gateway/guard.js'
 
 interface Answer {
   status: number
@@ -175,6 +175,7 @@ export async function runListener(args: string[]): Promise<number> {
     }
   })
   server.keepAliveTimeout = 1_000
+  refuseConnect(server)
 
   for (const p of ctx.config.callbackPorts) {
     if (await listenOn(server, p)) {

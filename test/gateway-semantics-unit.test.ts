@@ -4,6 +4,9 @@
  */
 import { describe, expect, it } from 'vitest'
 import { streamFailure, upstreamError } from '../src/backend/failure.js'
+import { normalizeRequest, resolveModel, toUpstream } from '../src/backend/upstream.js'
+import { chatDraft } from '../src/gateway/chat.js'
+import { applyConversationKey, conversationKey } from '../src/gateway/conversation.js'
 import { toFailure } from '../src/result.js'
 
 const now = Date.UTC(2026, 11, 3, 10, 0, 0)
@@ -77,5 +80,106 @@ describe('one failure mapping for HTTP answers and stream events', () => {
       code: 'upstream_error',
       retryable: true,
     })
+  })
+})
+
+describe('one conversation, one key', () => {
+  const catalog = { models: [{ slug: 'gpt-5.5', base_instructions: 'Base.' }] as any, known: true }
+  const SECRET_TEXT = 'the-first-question-about-zebras'
+  /** The requests of a chat conversation's turns 1..n, as the gateway builds them. */
+  const turns = (system: string, first: string, n: number) => {
+    const messages: any[] = [
+      { role: 'system', content: system },
+      { role: 'user', content: first },
+    ]
+    const out = []
+    for (let k = 1; k <= n; k++) {
+      out.push(
+        toUpstream(
+          chatDraft({ model: 'gpt-5.5', messages: [...messages] } as any),
+          resolveModel('gpt-5.5', catalog),
+        ),
+      )
+      messages.push(
+        { role: 'assistant', content: `answer ${k}` },
+        { role: 'user', content: `turn ${k + 1}` },
+      )
+    }
+    return out
+  }
+
+  it('five turns of one conversation share one key and session id; the key holds no prompt text', () => {
+    const keys = turns('Be brief.', SECRET_TEXT, 5).map(conversationKey)
+    expect(new Set(keys.map((k) => k.promptCacheKey)).size).toBe(1)
+    expect(new Set(keys.map((k) => k.sessionId)).size).toBe(1)
+    expect(keys[0]!.source).toBe('derived')
+    expect(keys[0]!.promptCacheKey).toMatch(
+      /^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+    )
+    for (const k of keys) {
+      expect(k.promptCacheKey).not.toContain('zebra')
+      expect(k.promptCacheKey.replace(/-/g, '')).not.toContain(Buffer.from('zebra').toString('hex'))
+    }
+    // The Responses dialect with the same conversation gets a key of its own rule, stable too.
+    const r1 = normalizeRequest(
+      { model: 'gpt-5.5', instructions: 'Be brief.', input: SECRET_TEXT },
+      catalog,
+    )
+    const r2 = normalizeRequest(
+      {
+        model: 'gpt-5.5',
+        instructions: 'Be brief.',
+        input: [
+          { role: 'user', content: SECRET_TEXT, id: 'msg_1' },
+          { role: 'assistant', content: 'answer 1' },
+          { role: 'user', content: 'turn 2', id: 'msg_2' },
+        ],
+      },
+      catalog,
+    )
+    expect(conversationKey(r1).promptCacheKey).toBe(conversationKey(r2).promptCacheKey)
+  })
+
+  it('different conversations differ: another first message, another system prompt, another model', () => {
+    const base = conversationKey(turns('Be brief.', 'Hello', 1)[0]!).promptCacheKey
+    expect(conversationKey(turns('Be brief.', 'Hello!', 1)[0]!).promptCacheKey).not.toBe(base)
+    expect(conversationKey(turns('Be long.', 'Hello', 1)[0]!).promptCacheKey).not.toBe(base)
+    const other = {
+      models: [...catalog.models, { slug: 'gpt-6-sol', base_instructions: 'Base.' }],
+      known: true,
+    }
+    const sol = toUpstream(
+      chatDraft({
+        model: 'gpt-6-sol',
+        messages: [
+          { role: 'system', content: 'Be brief.' },
+          { role: 'user', content: 'Hello' },
+        ],
+      } as any),
+      resolveModel('gpt-6-sol', other),
+    )
+    expect(conversationKey(sol).promptCacheKey).not.toBe(base)
+  })
+
+  it("a client's own prompt_cache_key wins, and gives a stable session id", () => {
+    const own = normalizeRequest(
+      { model: 'gpt-5.5', input: 'x', prompt_cache_key: 'thread-42' },
+      catalog,
+    )
+    const k = applyConversationKey(own)
+    expect(k).toMatchObject({ promptCacheKey: 'thread-42', source: 'client' })
+    expect(own.body.prompt_cache_key).toBe('thread-42')
+    expect(k.sessionId).toMatch(/^[0-9a-f-]{36}$/)
+    expect(
+      applyConversationKey(
+        normalizeRequest({ model: 'gpt-5.5', input: 'y', prompt_cache_key: 'thread-42' }, catalog),
+      ).sessionId,
+    ).toBe(k.sessionId)
+    const uuid = '0f8fad5b-d9cb-469f-a165-70867728950e'
+    expect(
+      conversationKey(
+        normalizeRequest({ model: 'gpt-5.5', input: 'x', prompt_cache_key: uuid }, catalog),
+      ).sessionId,
+    ).toBe(uuid)
   })
 })

@@ -132,3 +132,38 @@ describe('in-stream failures keep their code', () => {
     expect(c.json).toMatchObject({ ok: false, code: 'context_length_exceeded' })
   })
 })
+
+describe('one conversation, one key', () => {
+  it('five chat turns through the gateway share one prompt_cache_key and session-id; another conversation differs', async () => {
+    const seen = async (messages: unknown[]) => {
+      await client.chat.completions.create({ model: 'gpt-5.5', messages } as any)
+      const r = lastUpstream()
+      return [(r.body as any).prompt_cache_key, r.headers['session-id']] as [string, string]
+    }
+    const messages: any[] = [
+      { role: 'system', content: 'You are terse.' },
+      { role: 'user', content: 'Tell me about zebras' },
+    ]
+    const keys: [string, string][] = []
+    for (let k = 0; k < 5; k++) {
+      keys.push(await seen(messages))
+      messages.push({ role: 'assistant', content: 'OK' }, { role: 'user', content: `more ${k}` })
+    }
+    expect(new Set(keys.map((k) => k.join(' '))).size).toBe(1)
+    expect(keys[0]![0]).toBe(keys[0]![1])
+    expect(keys[0]![0]).not.toMatch(/zebra/i)
+    const other = await seen([
+      { role: 'system', content: 'You are terse.' },
+      { role: 'user', content: 'Tell me about lions' },
+    ])
+    expect(other[0]).not.toBe(keys[0]![0])
+    expect(other[1]).not.toBe(keys[0]![1])
+    // A client's own key wins (the Responses dialect here).
+    await client.responses.create({
+      model: 'gpt-5.5',
+      input: 'x',
+      prompt_cache_key: 'thread-7',
+    } as any)
+    expect((lastUpstream().body as any).prompt_cache_key).toBe('thread-7')
+  })
+})

@@ -19,6 +19,7 @@ import {
 import { requireCredentials } from '../auth/session.js'
 import { SkillError } from '../result.js'
 import type { CredentialStore } from '../store/credentials.js'
+import { applyConversationKey } from './conversation.js'
 import { MODEL_CREATED } from './feed.js'
 import { sendJson } from './reply.js'
 import type { GatewayCatalog } from './memo.js'
@@ -71,7 +72,7 @@ export function passHeaders(up: UpstreamStream, dropped: string[]): Record<strin
 
 /**
  * Sends a dialect's draft upstream: resolves the model once (bare slug, one catalog lookup),
- * builds the body, notes model and dropped parameters in the log, and opens the stream with an
+ * builds the body, sets the conversation's cache key and session id (conversation.ts), notes model and dropped parameters in the log, and opens the stream with an
  * abort tied to the client (a client that goes away ends the upstream request).
  * @throws SkillError `not_signed_in` and the sign-in's codes, `model_not_available`, and every
  * code of {@link openResponses}.
@@ -91,6 +92,8 @@ export async function sendUpstream(
     draft,
     resolveModel(slug, await d.catalog(creds.account.account_id, slug)),
   )
+  // One conversation, one key: the same prompt_cache_key and session-id on every turn.
+  const conversation = applyConversationKey(upstream)
   Object.assign(log, { model: upstream.slug, dropped: upstream.dropped })
   const abort = new AbortController()
   const onClose = () => {
@@ -98,7 +101,10 @@ export async function sendUpstream(
   }
   res.on('close', onClose)
   req.on('aborted', onClose)
-  const up = await openResponses(d.ctx, d.store, upstream.body, { signal: abort.signal })
+  const up = await openResponses(d.ctx, d.store, upstream.body, {
+    signal: abort.signal,
+    sessionId: conversation.sessionId,
+  })
   log.upstream_status = up.status
   return { upstream, up }
 }

@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import { streamFailure, upstreamError } from '../src/backend/failure.js'
+import { RawModel, toModelView } from '../src/backend/models.js'
 import { normalizeRequest, resolveModel, toUpstream } from '../src/backend/upstream.js'
 import { chatDraft } from '../src/gateway/chat.js'
 import { applyConversationKey, conversationKey } from '../src/gateway/conversation.js'
@@ -181,5 +182,54 @@ describe('one conversation, one key', () => {
         normalizeRequest({ model: 'gpt-5.5', input: 'x', prompt_cache_key: uuid }, catalog),
       ).sessionId,
     ).toBe(uuid)
+  })
+})
+
+describe('fast mode', () => {
+  const priority = { id: 'priority', name: 'Fast', description: '1.5x speed' }
+  const catalog = {
+    models: [
+      { slug: 'gpt-5.5', base_instructions: 'B', service_tiers: [priority] },
+      { slug: 'plain', base_instructions: 'B' },
+      { slug: 'odd', base_instructions: 'B', service_tiers: [{ name: 'no id' }, 7] },
+    ] as any,
+    known: true,
+  }
+
+  it('forwards service_tier when the model offers it (by id or name), else drops and names it', () => {
+    const on = normalizeRequest({ model: 'gpt-5.5', input: 'x', service_tier: 'priority' }, catalog)
+    expect(on.body.service_tier).toBe('priority')
+    expect(on.dropped).toEqual([])
+    const named = normalizeRequest({ model: 'gpt-5.5', input: 'x', service_tier: 'fast' }, catalog)
+    expect(named.body.service_tier).toBe('priority')
+    for (const [model, tier] of [
+      ['plain', 'priority'],
+      ['gpt-5.5', 'flex'],
+      ['gpt-5.5', 'default'],
+      ['odd', 'priority'],
+    ]) {
+      const off = normalizeRequest({ model: model!, input: 'x', service_tier: tier }, catalog)
+      expect('service_tier' in off.body).toBe(false)
+      expect(off.dropped).toEqual(['service_tier'])
+    }
+    const chat = toUpstream(
+      chatDraft({
+        model: 'gpt-5.5',
+        messages: [{ role: 'user', content: 'x' }],
+        service_tier: 'priority',
+        temperature: 1,
+      } as any),
+      resolveModel('gpt-5.5', catalog),
+    )
+    expect(chat.body.service_tier).toBe('priority')
+    expect(chat.dropped).toEqual(['temperature'])
+  })
+
+  it('models show each model its tiers; malformed tiers are skipped, never fatal', () => {
+    const view = (i: number) =>
+      toModelView(RawModel.parse({ ...catalog.models[i], visibility: 'list' }))
+    expect(view(0).service_tiers).toEqual([priority])
+    expect(view(1).service_tiers).toEqual([])
+    expect(view(2).service_tiers).toEqual([])
   })
 })

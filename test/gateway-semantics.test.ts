@@ -167,3 +167,34 @@ describe('one conversation, one key', () => {
     expect((lastUpstream().body as any).prompt_cache_key).toBe('thread-7')
   })
 })
+
+describe('fast mode', () => {
+  it('/v1/models and models show the tiers; priority goes upstream for a model that offers it', async () => {
+    const list = (await client.models.list()).data as any[]
+    expect(list.find((m) => m.id === 'gpt-5.5').service_tiers).toEqual([
+      expect.objectContaining({ id: 'priority', name: 'Fast' }),
+    ])
+    expect(list.find((m) => m.id === 'gpt-6-astra').service_tiers).toEqual([])
+    const models = await w.cli(['models'])
+    expect(models.json.models.find((m: any) => m.slug === 'gpt-5.5').service_tiers[0].id).toBe(
+      'priority',
+    )
+
+    const r = await post('/responses', { ...resp, service_tier: 'priority' })
+    expect(r.status).toBe(200)
+    expect(r.headers.get('x-gateway-dropped-params')).toBeNull()
+    expect(((await r.json()) as any).output_text).toBe('OK')
+    expect((lastUpstream().body as any).service_tier).toBe('priority')
+
+    const c = await post('/chat/completions', { ...chat, service_tier: 'priority' })
+    expect(c.status).toBe(200)
+    expect((lastUpstream().body as any).service_tier).toBe('priority')
+  })
+
+  it('a tier the model does not offer is dropped and named, and the request still answers', async () => {
+    const r = await post('/responses', { ...resp, model: 'gpt-6-astra', service_tier: 'priority' })
+    expect(r.status).toBe(200)
+    expect(r.headers.get('x-gateway-dropped-params')).toBe('service_tier')
+    expect('service_tier' in (lastUpstream().body as any)).toBe(false)
+  })
+})

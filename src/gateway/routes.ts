@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Ctx } from '../context.js'
 import { openResponses, streamFailure, type UpstreamStream } from '../backend/responses.js'
 import { ResponseCollector } from '../backend/collect.js'
+import { serviceTiers } from '../backend/models.js'
 import { readEvents } from '../backend/sse.js'
 import {
   bareSlug,
@@ -55,6 +56,7 @@ export async function listModels(d: RouteDeps, res: ServerResponse): Promise<voi
         object: 'model',
         created: MODEL_CREATED,
         owned_by: 'openai-codex',
+        service_tiers: serviceTiers(m),
       })),
   })
 }

@@ -6,7 +6,9 @@ import { describe, expect, it } from 'vitest'
 import { streamFailure, upstreamError } from '../src/backend/failure.js'
 import { RawModel, toModelView } from '../src/backend/models.js'
 import { normalizeRequest, resolveModel, toUpstream } from '../src/backend/upstream.js'
+import { StreamEvent } from '../src/backend/sse.js'
 import { chatDraft } from '../src/gateway/chat.js'
+import { ChatStreamer } from '../src/gateway/chat-reply.js'
 import { applyConversationKey, conversationKey } from '../src/gateway/conversation.js'
 import { toFailure } from '../src/result.js'
 
@@ -231,5 +233,36 @@ describe('fast mode', () => {
     expect(view(0).service_tiers).toEqual([priority])
     expect(view(1).service_tiers).toEqual([])
     expect(view(2).service_tiers).toEqual([])
+  })
+})
+
+describe('chat chunks from output_item.done', () => {
+  const ev = (type: string, data: Record<string, unknown>) =>
+    new StreamEvent(type, JSON.stringify({ type, ...data }))
+  const call = { type: 'function_call', id: 'fc_1', call_id: 'call_1', name: 'f' }
+
+  it('a call only in done goes out whole; one with fewer deltas than arguments gets the rest', () => {
+    const s = new ChatStreamer('m', false, () => now)
+    const whole = s.map(
+      ev('response.output_item.done', { item: { ...call, arguments: '{"a":1}' } }),
+    )
+    expect(whole[0]!.choices[0]!.delta.tool_calls).toEqual([
+      { index: 0, id: 'call_1', type: 'function', function: { name: 'f', arguments: '{"a":1}' } },
+    ])
+    const t = new ChatStreamer('m', false, () => now)
+    const second = { ...call, id: 'fc_2', call_id: 'call_2' }
+    t.map(ev('response.output_item.added', { item: { ...second, arguments: '' } }))
+    t.map(ev('response.function_call_arguments.delta', { item_id: 'fc_2', delta: '{"a"' }))
+    const rest = t.map(
+      ev('response.output_item.done', { item: { ...second, arguments: '{"a":2}' } }),
+    )
+    expect(rest[0]!.choices[0]!.delta.tool_calls).toEqual([
+      { index: 0, function: { arguments: ':2}' } },
+    ])
+    // A fully streamed call adds nothing at done.
+    t.map(ev('response.function_call_arguments.delta', { item_id: 'fc_2', delta: '' }))
+    expect(
+      t.map(ev('response.output_item.done', { item: { ...second, arguments: '{"a":2}' } })),
+    ).toEqual([])
   })
 })

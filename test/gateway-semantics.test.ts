@@ -198,3 +198,62 @@ describe('fast mode', () => {
     expect('service_tier' in (lastUpstream().body as any)).toBe(false)
   })
 })
+
+describe('tool calls from output_item.done alone', () => {
+  const weather = {
+    type: 'function',
+    function: {
+      name: 'get_weather',
+      parameters: { type: 'object', properties: { city: { type: 'string' } } },
+    },
+  }
+
+  it('reach chat clients, streamed and not', async () => {
+    w.emu.set({ responses: { reply: 'tool_call_done_only' } })
+    const whole = await client.chat.completions.create({ ...chat, tools: [weather] } as any)
+    record(whole)
+    expect(whole.choices[0]!.finish_reason).toBe('tool_calls')
+    const call = whole.choices[0]!.message.tool_calls![0] as any
+    expect(call).toMatchObject({ type: 'function', function: { name: 'get_weather' } })
+    expect(JSON.parse(call.function.arguments)).toEqual({ city: 'Paris' })
+    expect(call.id).toMatch(/^call_/)
+
+    const stream = await client.chat.completions.create({
+      ...chat,
+      tools: [weather],
+      stream: true,
+    } as any)
+    const calls: any[] = []
+    let finish: string | null = null
+    for await (const c of stream as any) {
+      calls.push(...(c.choices[0]?.delta?.tool_calls ?? []))
+      finish = c.choices[0]?.finish_reason ?? finish
+    }
+    expect(finish).toBe('tool_calls')
+    expect(calls).toHaveLength(1)
+    expect(calls[0]).toMatchObject({
+      index: 0,
+      type: 'function',
+      function: { name: 'get_weather' },
+    })
+    expect(JSON.parse(calls[0].function.arguments)).toEqual({ city: 'Paris' })
+  })
+
+  it('custom (freeform) tools pass through /v1/responses unchanged, and so does their call', async () => {
+    const custom = {
+      type: 'custom',
+      name: 'apply_patch',
+      description: 'Apply a patch',
+      format: { type: 'grammar', syntax: 'lark', definition: 'start: /.+/' },
+    }
+    w.emu.set({ responses: { reply: 'custom_tool_call' } })
+    const r = (await (await post('/responses', { ...resp, tools: [custom] })).json()) as any
+    expect((lastUpstream().body as any).tools).toEqual([custom])
+    expect(r.output[0]).toMatchObject({ type: 'custom_tool_call', name: 'apply_patch' })
+    expect(r.output[0].input).toContain('Begin Patch')
+    const s = await (await post('/responses', { ...resp, tools: [custom], stream: true })).text()
+    const done = frames(s).find((e) => e.type === 'response.output_item.done')!
+    expect(done.item).toMatchObject({ type: 'custom_tool_call', name: 'apply_patch' })
+    expect(frames(s).at(-1)!.type).toBe('response.completed')
+  })
+})

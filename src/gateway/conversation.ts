@@ -5,8 +5,8 @@
  * any dialect's translation, so every dialect gets the same rule.
  *
  * The rule: a client's own `prompt_cache_key` wins. Otherwise the key is derived from what stays
- * the same across the turns of one conversation: the model, the instructions, the developer
- * (and system) messages, and the first user message (the first non-developer item when there is
+ * the same across the turns of one conversation: the model (which stands for its base
+ * instructions), the caller's instructions and developer (and system) messages, and the first user message (the first non-developer item when there is
  * no user message). Never from a token or an account id. The derivation is an HMAC-SHA256 keyed
  * with a fixed domain-separation string, not a per-install secret: the key must survive a
  * gateway restart and be the same in every gateway process, with no state file, lock or write on
@@ -15,11 +15,11 @@
  * (what Codex itself sends): it holds no prompt text.
  * @see docs/gateway.md#one-conversation-one-key
  */
-import { createHmac } from 'node:crypto'
+import { createHmac, createSecretKey } from 'node:crypto'
 import type { UpstreamItem, UpstreamRequest } from '../backend/upstream-types.js'
 
 /** Separates this use of HMAC from any other; changing it starts every conversation anew. */
-const DOMAIN = 'chatgpt-codex-onboarding/gateway/prompt-cache-key/v1'
+const DOMAIN = createSecretKey(Buffer.from('chatgpt-codex-onboarding/gateway/prompt-cache-key/v1'))
 
 /** The key and the session id a request goes upstream with. */
 export interface ConversationKey {
@@ -71,12 +71,8 @@ export function conversationKey(upstream: UpstreamRequest): ConversationKey {
       break
     } else firstOther ??= item
   }
-  const basis = JSON.stringify([
-    upstream.slug,
-    body.instructions,
-    developer,
-    stable(first ?? firstOther),
-  ])
+  // `body.instructions` are the model's own (the slug stands for them): not hashed again.
+  const basis = JSON.stringify([upstream.slug, developer, stable(first ?? firstOther)])
   const key = asUuid(createHmac('sha256', DOMAIN).update(basis).digest('hex'))
   return { promptCacheKey: key, sessionId: key, source: 'derived' }
 }

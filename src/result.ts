@@ -22,6 +22,7 @@ export const ERROR_CODES = [
   'reauth_required',
   'rate_limited',
   'usage_limit_reached',
+  'context_length_exceeded',
   'upstream_error',
   'upstream_rejected',
   'model_not_available',
@@ -108,6 +109,8 @@ const DEFAULT_HINTS: Record<ErrorCode, string> = {
   rate_limited: 'The server is rate limiting requests. Wait retry_after_s seconds, then try again.',
   usage_limit_reached:
     'The subscription usage limit is reached. It resets at resets_at; until then the models will refuse requests.',
+  context_length_exceeded:
+    "The conversation is longer than the model's context window (context_window in models). Shorten or compact it, or pick a model with a larger window.",
   upstream_error: 'The OpenAI service answered with an error. Try again in a moment.',
   upstream_rejected: 'The OpenAI service refused the request; the error says why.',
   model_not_available: 'Run models to list the models this account can use.',

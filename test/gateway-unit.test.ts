@@ -410,7 +410,7 @@ describe('SSE pass-through', () => {
     const a = frame('response.created', { response: { id: 'r' } })
     const b = frame('response.output_text.delta', { delta: 'é' })
     const done = frame('response.completed', { response: { output: [] } })
-    const p = new SsePassThrough('response.completed')
+    const p = new SsePassThrough(['response.completed'])
     const bytes = Buffer.from(a + b)
     const cut = a.length + 20
     expect(p.split(bytes.subarray(0, cut))).toEqual({ raw: a, rest: '' })
@@ -420,10 +420,10 @@ describe('SSE pass-through', () => {
     expect(p.parse(second.raw)[0]!.data.delta).toBe('é')
     expect(p.parse(second.rest).map((e) => e.type)).toEqual(['response.completed'])
     // A completion first in its chunk: nothing raw.
-    const q = new SsePassThrough('response.completed')
+    const q = new SsePassThrough(['response.completed'])
     expect(q.split(done)).toEqual({ raw: '', rest: done })
     // CR line ends: everything goes through the parser, partial lines included.
-    const r = new SsePassThrough('response.completed')
+    const r = new SsePassThrough(['response.completed'])
     const crlf = a.replace(/\n/g, '\r\n')
     expect(r.split(crlf.slice(0, 30))).toEqual({ raw: '', rest: crlf.slice(0, 30) })
     expect(r.parse(crlf.slice(0, 30))).toEqual([])

@@ -95,6 +95,7 @@ describe('models and the registry', () => {
       reasoning_levels: expect.arrayContaining(['low', 'medium', 'high']),
       default_reasoning: expect.any(String),
       input: ['text', 'image'],
+      service_tiers: expect.any(Array),
     })
 
     const [m2, n2] = await countDuring(w, MODELS, () => w.cli(['models', '--force']))

@@ -29,7 +29,8 @@ export class ResponseCollector {
   private base: ResponseObject = {}
   private items = new Map<number, OutputItem>()
   completed: ResponseObject | undefined
-  failed: unknown
+  /** The data of the first `response.failed` or `error` event (map it with `streamFailure`). */
+  failed: EventData | undefined
 
   constructor(private readonly now: () => number = Date.now) {}
 
@@ -43,8 +44,7 @@ export class ResponseCollector {
       this.items.set(Number(d.output_index ?? this.items.size), d.item)
     else if (ev.type === 'response.completed' || ev.type === 'response.incomplete')
       this.completed = d.response ?? {}
-    else if (ev.type === 'response.failed' || ev.type === 'error')
-      this.failed = d.response?.error ?? d.error ?? d
+    else if (ev.type === 'response.failed' || ev.type === 'error') this.failed ??= d
   }
 
   /** The items, in output order, from the `done` events (or the completion's own list). */

@@ -62,6 +62,37 @@ export interface ModelView {
   reasoning_levels: string[]
   default_reasoning: string | null
   input: string[]
+  /** The service tiers the model offers besides the default (fast mode: `priority`). */
+  service_tiers: ServiceTier[]
+}
+
+/** A service tier as the catalog names it: `{id: "priority", name: "Fast", description}`. */
+export interface ServiceTier {
+  id: string
+  name?: string
+  description?: string
+}
+
+/**
+ * The tiers an entry offers (`service_tiers`, Codex 0.171's catalog field), read leniently: an
+ * entry whose tiers are malformed keeps its other fields and offers none. Never throws.
+ * @see docs/gateway.md#fast-mode
+ */
+export function serviceTiers(m: RawModel): ServiceTier[] {
+  const raw = (m as { service_tiers?: unknown }).service_tiers
+  if (!Array.isArray(raw)) return []
+  const out: ServiceTier[] = []
+  for (const t of raw as unknown[]) {
+    if (!t || typeof t !== 'object') continue
+    const { id, name, description } = t as Record<string, unknown>
+    if (typeof id !== 'string' || !id) continue
+    out.push({
+      id,
+      ...(typeof name === 'string' ? { name } : {}),
+      ...(typeof description === 'string' ? { description } : {}),
+    })
+  }
+  return out
 }
 
 const byPriority = (a: RawModel, b: RawModel) =>
@@ -80,6 +111,7 @@ export function toModelView(m: RawModel): ModelView {
     reasoning_levels: m.supported_reasoning_levels.map((l) => l.effort),
     default_reasoning: m.default_reasoning_level ?? null,
     input: m.input_modalities,
+    service_tiers: serviceTiers(m),
   }
 }
 

@@ -6,15 +6,15 @@
  */
 import { randomUUID } from 'node:crypto'
 import type { Ctx } from '../context.js'
-import { open, retryAfterSeconds, type HttpStream } from '../http.js'
-import { redact } from '../redact.js'
-import { SkillError } from '../result.js'
+import { open, type HttpStream } from '../http.js'
 import type { CredentialStore } from '../store/credentials.js'
 import { backendHeaders, withAuth } from './auth.js'
+import { upstreamError } from './failure.js'
 import type { ResponsesBody } from './upstream.js'
 
 // `verify` builds its one request through these.
 export { bareSlug, normalizeRequest } from './upstream.js'
+export { streamFailure, upstreamError } from './failure.js'
 
 export interface UpstreamStream extends HttpStream {
   refreshes: number
@@ -60,89 +60,4 @@ export async function openResponses(
     throw upstreamError(res.status, text, res.headers, ctx.now())
   }
   return { ...res, refreshes: out.refreshes }
-}
-
-/** A failed call's JSON body, as far as it is read (any field may be absent or of another type). */
-interface ErrorBody {
-  detail?: unknown
-  error?: {
-    type?: unknown
-    code?: unknown
-    message?: unknown
-    resets_at?: unknown
-    resets_in_seconds?: unknown
-    plan_type?: unknown
-  }
-}
-
-/**
- * Maps a failed responses call: 429 `usage_limit_reached` (with `resets_at`, `plan`), other 429
- * `rate_limited` (with `retry_after_s`), 400 `{detail}` and 401/403 `upstream_rejected`, else
- * `upstream_error` (retryable for a 5xx). `now` is the injected clock's reading.
- * @see docs/protocol.md#responses-errors
- */
-export function upstreamError(
-  status: number,
-  text: string,
-  headers: Record<string, string>,
-  now: number,
-): SkillError {
-  let body: ErrorBody | null = {}
-  try {
-    body = JSON.parse(text) as ErrorBody | null
-  } catch {
-    /* not JSON: keep the status */
-  }
-  const err = body?.error && typeof body.error === 'object' ? body.error : undefined
-  if (
-    status === 429 &&
-    (err?.type === 'usage_limit_reached' || err?.code === 'usage_limit_reached')
-  ) {
-    const resetsAt =
-      typeof err.resets_at === 'number'
-        ? err.resets_at
-        : typeof err.resets_in_seconds === 'number'
-          ? Math.floor(now / 1000) + err.resets_in_seconds
-          : null
-    return new SkillError('usage_limit_reached', 'The ChatGPT plan usage limit is reached', {
-      extra: {
-        resets_at: resetsAt === null ? null : new Date(resetsAt * 1000).toISOString(),
-        plan: typeof err.plan_type === 'string' ? err.plan_type : null,
-        retry_after_s: resetsAt === null ? null : Math.max(0, resetsAt - Math.floor(now / 1000)),
-      },
-    })
-  }
-  if (status === 429) {
-    return new SkillError(
-      'rate_limited',
-      'The Codex backend is rate limiting requests (HTTP 429)',
-      {
-        extra: { retry_after_s: retryAfterSeconds(headers['retry-after'], now) ?? null },
-      },
-    )
-  }
-  const detail =
-    typeof body?.detail === 'string'
-      ? body.detail
-      : typeof err?.message === 'string'
-        ? err.message
-        : ''
-  if (status === 400 && detail) {
-    return new SkillError(
-      'upstream_rejected',
-      redact(`The Codex backend refused the request: ${detail}`),
-    )
-  }
-  if (status === 401 || status === 403) {
-    return new SkillError(
-      'upstream_rejected',
-      `The Codex backend refused the sign-in (HTTP ${status})`,
-      {
-        hint: 'Run refresh; if it persists, run logout, then start.',
-      },
-    )
-  }
-  return new SkillError('upstream_error', `The Codex backend failed with HTTP ${status}`, {
-    retryable: status >= 500,
-  })
 }

@@ -77,7 +77,7 @@ export async function* readBatches(
 /**
  * A pass-through of an SSE stream that forwards the bytes as received and reads them on the
  * side: {@link split} cuts each network chunk into `raw` (complete events, to forward untouched,
- * then {@link parse} for the record) and `rest` (from the first event that mentions `marker`:
+ * then {@link parse} for the record) and `rest` (from the first event that mentions a marker:
  * parse it and write what it becomes). An incomplete event waits for its end, so what is
  * forwarded always ends on an event boundary and an error event can follow it. A stream with
  * CR line ends goes wholly through `rest` (parsed and re-emitted).
@@ -94,7 +94,18 @@ export class SsePassThrough {
     },
   })
 
-  constructor(private readonly marker: string) {}
+  /** `markers`: the texts whose event is parsed and rewritten instead of passed on as is. */
+  constructor(private readonly markers: readonly string[]) {}
+
+  /** Where the first marker starts in `text`, or -1. */
+  private firstMarker(text: string): number {
+    let at = -1
+    for (const m of this.markers) {
+      const i = text.indexOf(m)
+      if (i >= 0 && (at < 0 || i < at)) at = i
+    }
+    return at
+  }
 
   split(chunk: Buffer | string): { raw: string; rest: string } {
     const text =
@@ -113,7 +124,7 @@ export class SsePassThrough {
     }
     this.pending = text.slice(end)
     const complete = end === text.length ? text : text.slice(0, end)
-    const at = complete.indexOf(this.marker)
+    const at = this.firstMarker(complete)
     if (at < 0) return { raw: complete, rest: '' }
     const before = complete.lastIndexOf('\n\n', at)
     const start = before < 0 ? 0 : before + 2

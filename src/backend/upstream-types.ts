@@ -43,6 +43,7 @@ export interface ForwardedFields {
   reasoning?: unknown
   text?: unknown
   prompt_cache_key?: unknown
+  service_tier?: unknown
 }
 
 /** What a dialect translates into, before the model is resolved. */
@@ -76,4 +77,8 @@ export interface UpstreamRequest {
 export interface ResolvedModel {
   slug: string
   baseInstructions: string
+  /** The ids of the service tiers its catalog entry offers (none when it has no entry). */
+  serviceTiers: string[]
+  /** The tiers' names (`Fast`), lowercased, to their ids: a client may send the name. */
+  tierNames?: Record<string, string>
 }

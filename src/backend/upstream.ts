@@ -6,7 +6,7 @@
  * @see docs/protocol.md#responses-endpoint
  */
 import { SkillError } from '../result.js'
-import type { RawModel } from './models.js'
+import { serviceTiers, type RawModel } from './models.js'
 import type {
   InputItem,
   ResolvedModel,
@@ -33,7 +33,6 @@ export const REFUSED_PARAMS = [
   'logit_bias',
   'seed',
   'user',
-  'service_tier',
   'truncation',
   'top_logprobs',
   'safety_identifier',
@@ -51,6 +50,8 @@ const FORWARDED = new Set<string>([
   'reasoning',
   'text',
   'prompt_cache_key',
+  // Forwarded only when the model offers the tier (toUpstream checks it).
+  'service_tier',
 ])
 const LOCAL = new Set(['stream', 'store', 'instructions', 'include', 'stream_options'])
 
@@ -75,13 +76,28 @@ export function resolveModel(
       { extra: { model: slug } },
     )
   }
+  const tiers = entry ? serviceTiers(entry) : []
+  const tierNames: Record<string, string> = {}
+  for (const t of tiers) if (t.name) tierNames[t.name.toLowerCase()] = t.id
   return {
     slug,
     baseInstructions:
       entry?.base_instructions ??
       catalog.models[0]?.base_instructions ??
       'You are a helpful assistant.',
+    serviceTiers: tiers.map((t) => t.id),
+    tierNames,
   }
+}
+
+/**
+ * Fast mode: the tier a request asks for, as the model's catalog entry names it (its id, or
+ * its name: `fast` for `priority`), or undefined when the entry does not offer it.
+ */
+function offeredTier(asked: unknown, model: ResolvedModel): string | undefined {
+  if (typeof asked !== 'string') return undefined
+  if (model.serviceTiers.includes(asked)) return asked
+  return model.tierNames?.[asked.toLowerCase()]
 }
 
 const developer = (text: string): UpstreamItem => ({
@@ -132,7 +148,8 @@ export function responsesDraft(req: ResponsesInput): UpstreamDraft {
  * Builds the upstream body from a draft and its resolved model: `store:false`, `stream:true`,
  * the model's own `base_instructions` (the backend has refused home-made ones), the caller's
  * instructions and then its system and developer messages (as developer messages, in their
- * order) first in `input`, encrypted reasoning included. Never fails.
+ * order) first in `input`, encrypted reasoning included; `service_tier` only when the model's
+ * catalog entry offers it (else dropped and named). Never fails.
  * @see docs/protocol.md#responses-endpoint
  */
 export function toUpstream(draft: UpstreamDraft, model: ResolvedModel): UpstreamRequest {
@@ -146,8 +163,17 @@ export function toUpstream(draft: UpstreamDraft, model: ResolvedModel): Upstream
   for (const item of draft.items) {
     ;(item.type === 'message' && item.role === 'developer' ? first : rest).push(item)
   }
+  let fields = draft.fields
+  let dropped = draft.dropped
+  if (fields.service_tier !== undefined) {
+    fields = { ...fields }
+    // Forwarded when the model offers the tier; else dropped and named, like any refusal.
+    const tier = offeredTier(fields.service_tier, model)
+    fields.service_tier = tier
+    if (tier === undefined) dropped = [...dropped, 'service_tier'].sort()
+  }
   const body: ResponsesBody = {
-    ...draft.fields,
+    ...fields,
     model: model.slug,
     input: first.length ? [...first, ...rest] : rest,
     instructions: model.baseInstructions,
@@ -155,7 +181,8 @@ export function toUpstream(draft: UpstreamDraft, model: ResolvedModel): Upstream
     stream: true,
     include: ['reasoning.encrypted_content'],
   }
-  return { body, slug: model.slug, dropped: draft.dropped }
+  if (body.service_tier === undefined) delete body.service_tier
+  return { body, slug: model.slug, dropped }
 }
 
 /**

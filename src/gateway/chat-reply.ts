@@ -96,7 +96,8 @@ export function responsesToChat(
 export class ChatStreamer {
   private readonly id = `chatcmpl-${randomBytes(12).toString('hex')}`
   private readonly created: number
-  private toolIndex = new Map<string, number>()
+  /** Function calls by item id: their index in `tool_calls`, the arguments sent so far. */
+  private calls = new Map<string, { index: number; sent: string }>()
   /** True once a completion (or an incomplete end) went by: only then may `[DONE]` follow. */
   finished = false
 
@@ -118,6 +119,22 @@ export class ChatStreamer {
     }
   }
 
+  /** A call's first chunk: its index, id, type and name, with `args` (all of them, or none yet). */
+  private callStart(item: OutputItem, args: string): ChatChunk {
+    const index = this.calls.size
+    this.calls.set(String(item.id), { index, sent: args })
+    return this.chunk({
+      tool_calls: [
+        {
+          index,
+          id: item.call_id,
+          type: 'function',
+          function: { name: item.name, arguments: args },
+        },
+      ],
+    })
+  }
+
   /** The leading chunk: the role, before any content. */
   first(): ChatChunk {
     return this.chunk({ role: 'assistant', content: '' })
@@ -134,32 +151,33 @@ export class ChatStreamer {
       case 'response.output_item.added': {
         const item = d.item
         if (item?.type !== 'function_call') return []
-        this.toolIndex.set(String(item.id), this.toolIndex.size)
-        const call = { name: item.name, arguments: '' }
-        return [
-          this.chunk({
-            tool_calls: [
-              {
-                index: this.toolIndex.size - 1,
-                id: item.call_id,
-                type: 'function',
-                function: call,
-              },
-            ],
-          }),
-        ]
+        return [this.callStart(item, '')]
       }
       case 'response.function_call_arguments.delta': {
-        const index = this.toolIndex.get(String(d.item_id)) ?? 0
-        return [
-          this.chunk({ tool_calls: [{ index, function: { arguments: String(d.delta ?? '') } }] }),
-        ]
+        const call = this.calls.get(String(d.item_id))
+        const delta = String(d.delta ?? '')
+        if (call) call.sent += delta
+        const index = call?.index ?? 0
+        return [this.chunk({ tool_calls: [{ index, function: { arguments: delta } }] })]
+      }
+      case 'response.output_item.done': {
+        // Some streams send a call only here, with no `added` and no deltas: it goes out whole.
+        // One whose deltas were fewer than its arguments gets the rest.
+        const item = d.item
+        if (item?.type !== 'function_call') return []
+        const args = String(item.arguments ?? '')
+        const call = this.calls.get(String(item.id))
+        if (!call) return [this.callStart(item, args)]
+        if (args.length <= call.sent.length || !args.startsWith(call.sent)) return []
+        const rest = args.slice(call.sent.length)
+        call.sent = args
+        return [this.chunk({ tool_calls: [{ index: call.index, function: { arguments: rest } }] })]
       }
       case 'response.completed':
       case 'response.incomplete': {
         this.finished = true
         const response = d.response ?? {}
-        const out = [this.chunk({}, finishReason(response, this.toolIndex.size > 0))]
+        const out = [this.chunk({}, finishReason(response, this.calls.size > 0))]
         if (this.includeUsage) {
           out.push({ ...this.chunk({}), choices: [], usage: usageOf(response.usage) })
         }

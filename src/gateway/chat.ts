@@ -31,6 +31,7 @@ const KNOWN = new Set([
   'response_format',
   'stream',
   'stream_options',
+  'service_tier',
 ])
 
 const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object'
@@ -125,6 +126,8 @@ export function chatDraft(req: ChatRequest): ChatDraft {
         : { type: 'function', name: req.tool_choice.function.name }
   }
   if (req.parallel_tool_calls != null) fields.parallel_tool_calls = req.parallel_tool_calls
+  // Fast mode; kept only if the model offers the tier (checked once the model is resolved).
+  if (req.service_tier != null) fields.service_tier = req.service_tier
   if (req.reasoning_effort) fields.reasoning = { effort: req.reasoning_effort, summary: 'auto' }
   const rf = req.response_format
   if (rf?.type === 'json_schema') {

@@ -12,6 +12,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   model_not_available: 404,
   invalid_argument: 400,
   upstream_rejected: 400,
+  context_length_exceeded: 400,
   rate_limited: 429,
   timeout: 504,
   usage_limit_reached: 429,

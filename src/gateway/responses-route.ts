@@ -7,13 +7,20 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { ResponseCollector } from '../backend/collect.js'
 import { SsePassThrough } from '../backend/sse.js'
 import { responsesDraft } from '../backend/upstream.js'
+import { streamFailure } from '../backend/failure.js'
 import { sendJson, sse } from './reply.js'
+import {
+  endOfStream,
+  isFailure,
+  responsesErrorFrame,
+  streamEndError,
+  upstreamFailure,
+} from './stream-error.js'
 import {
   collect,
   passHeaders,
   sendUpstream,
   STREAM_HEADERS,
-  streamEndError,
   type RouteDeps,
   type RouteLog,
 } from './routes.js'
@@ -25,11 +32,16 @@ import type { ResponsesRequest } from './schemas.js'
  */
 const flushed = () => new Promise<void>((resolve) => process.nextTick(resolve))
 
+/** The events rewritten rather than passed on: the completion, and the two failure events. */
+const MARKERS = ['response.completed', 'response.failed', 'event: error']
+
 /**
  * Answers a checked `/v1/responses` body: the complete response object, or the stream. A stream
- * the upstream cuts ends with an `error` event (`stream_interrupted`), never a clean end.
- * @throws SkillError before anything is written: every code of {@link sendUpstream}, and
- * `upstream_error` for a cut non-streamed answer.
+ * the upstream cuts ends with an `error` event (`stream_interrupted`), one that fails with an
+ * `error` event carrying the failure's code (`usage_limit_reached`, ...), never a clean end.
+ * @throws SkillError before anything is written: every code of {@link sendUpstream}, the code
+ * of an upstream failure event ({@link streamFailure}), and `upstream_error` for a cut
+ * non-streamed answer.
  * @see docs/gateway.md#responses
  */
 export async function responses(
@@ -45,25 +57,41 @@ export async function responses(
     return sendJson(res, 200, (await collect(d, up)).response(), headers)
   }
   const collector = new ResponseCollector(d.ctx.now)
-  res.writeHead(200, { ...STREAM_HEADERS, ...headers })
+  // The headers go with the first bytes: until then a failure can still be an HTTP error.
+  const begin = () => {
+    if (!res.headersSent) res.writeHead(200, { ...STREAM_HEADERS, ...headers })
+  }
   // The upstream bytes go out as they arrive, one write per network chunk, and are read for the
-  // record only once they are on their way. Only the completion is rewritten: some streams
-  // complete with `output: []`, so it carries the list rebuilt from the items instead.
-  const pass = new SsePassThrough('response.completed')
+  // record only once they are on their way. Only the completion and failures are rewritten:
+  // some streams complete with `output: []`, so it carries the list rebuilt from the items
+  // instead; a failure ends with an error event carrying the code it maps to.
+  const pass = new SsePassThrough(MARKERS)
+  let failed = false
   let broke: unknown
   try {
     for await (const chunk of up.body) {
       const { raw, rest } = pass.split(chunk)
       if (raw) {
         if (!res.destroyed) {
+          begin()
           res.write(raw)
           await flushed()
         }
         for (const ev of pass.parse(raw)) collector.add(ev)
       }
-      if (!rest) continue
+      if (!rest || failed) continue
       let out = ''
       for (const ev of pass.parse(rest)) {
+        if (isFailure(ev.type)) {
+          collector.add(ev)
+          // Nothing sent yet: the client gets the HTTP error this failure stands for.
+          if (!res.headersSent) throw streamFailure(ev.data, d.ctx.now())
+          // `response.failed` is the backend's own event (Codex reads it): it goes on, and
+          // an `error` event with the mapped code follows it.
+          if (ev.type === 'response.failed') out += sse(ev.raw, ev.type)
+          failed = true
+          break
+        }
         if (ev.type !== 'response.completed') {
           collector.add(ev)
           out += sse(ev.raw, ev.type)
@@ -72,6 +100,7 @@ export async function responses(
         // What came before goes out first: rebuilding the completion is work the client need
         // not wait for.
         if (out && !res.destroyed) {
+          begin()
           res.write(out)
           await flushed()
         }
@@ -80,18 +109,24 @@ export async function responses(
         out += sse({ ...ev.data, response: collector.response() }, ev.type)
       }
       if (res.writableEnded || res.destroyed) continue // drain upstream; the connection stays reusable
+      begin()
       // The completion is the last event: end with it, one write instead of two.
       if (collector.completed) res.end(out)
+      else if (failed)
+        res.end(out + responsesErrorFrame(endOfStream(collector.failed, d.ctx.now())))
       else if (out) res.write(out)
     }
   } catch (err) {
+    if (!res.headersSent) throw upstreamFailure(err, d.ctx.config.streamIdleMs) // nothing sent yet
     broke = err // upstream broke, went silent past the idle bound, or the client left
   }
   if (res.writableEnded || res.destroyed) return
-  if (!collector.completed) {
-    res.write(
-      sse({ type: 'error', error: streamEndError(broke, d.ctx.config.streamIdleMs) }, 'error'),
-    )
-  }
-  res.end()
+  begin()
+  res.end(
+    responsesErrorFrame(
+      collector.failed
+        ? endOfStream(collector.failed, d.ctx.now())
+        : streamEndError(broke, d.ctx.config.streamIdleMs),
+    ),
+  )
 }

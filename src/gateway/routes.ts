@@ -6,8 +6,9 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Ctx } from '../context.js'
-import { openResponses, type UpstreamStream } from '../backend/responses.js'
+import { openResponses, streamFailure, type UpstreamStream } from '../backend/responses.js'
 import { ResponseCollector } from '../backend/collect.js'
+import { serviceTiers } from '../backend/models.js'
 import { readEvents } from '../backend/sse.js'
 import {
   bareSlug,
@@ -17,9 +18,10 @@ import {
   type UpstreamRequest,
 } from '../backend/upstream.js'
 import { requireCredentials } from '../auth/session.js'
-import { streamError } from '../http.js'
 import { SkillError } from '../result.js'
 import type { CredentialStore } from '../store/credentials.js'
+import { applyConversationKey } from './conversation.js'
+import { upstreamFailure } from './stream-error.js'
 import { MODEL_CREATED } from './feed.js'
 import { Refusal, sendJson } from './reply.js'
 import type { Slots } from './slots.js'
@@ -58,6 +60,7 @@ export async function listModels(d: RouteDeps, res: ServerResponse): Promise<voi
         object: 'model',
         created: MODEL_CREATED,
         owned_by: 'openai-codex',
+        service_tiers: serviceTiers(m),
       })),
   })
 }
@@ -75,7 +78,7 @@ export function passHeaders(up: UpstreamStream, dropped: string[]): Record<strin
 
 /**
  * Sends a dialect's draft upstream: resolves the model once (bare slug, one catalog lookup),
- * builds the body, notes model and dropped parameters in the log, and opens the stream with an
+ * builds the body, sets the conversation's cache key and session id (conversation.ts), notes model and dropped parameters in the log, and opens the stream with an
  * abort tied to the client (a client that goes away ends the upstream request).
  * @throws SkillError `not_signed_in` and the sign-in's codes, `model_not_available`, and every
  * code of {@link openResponses}.
@@ -95,6 +98,8 @@ export async function sendUpstream(
     draft,
     resolveModel(slug, await d.catalog(creds.account.account_id, slug)),
   )
+  // One conversation, one key: the same prompt_cache_key and session-id on every turn.
+  const conversation = applyConversationKey(upstream)
   Object.assign(log, { model: upstream.slug, dropped: upstream.dropped })
   const abort = new AbortController()
   const onClose = () => {
@@ -114,7 +119,10 @@ export async function sendUpstream(
   }
   let up: UpstreamStream
   try {
-    up = await openResponses(d.ctx, d.store, upstream.body, { signal: abort.signal })
+    up = await openResponses(d.ctx, d.store, upstream.body, {
+      signal: abort.signal,
+      sessionId: conversation.sessionId,
+    })
   } catch (err) {
     release()
     throw err
@@ -129,7 +137,9 @@ export async function sendUpstream(
 
 /**
  * Reads a whole upstream stream into one response (for the non-streamed answers).
- * @throws SkillError `upstream_error` (retryable) when the stream ends before its completion.
+ * @throws SkillError for a `response.failed` or `error` event, the code the same failure gets as
+ * an HTTP answer ({@link streamFailure}); `upstream_error` (retryable) when the stream ends
+ * before its completion.
  */
 export async function collect(d: RouteDeps, up: UpstreamStream): Promise<ResponseCollector> {
   const collector = new ResponseCollector(d.ctx.now)
@@ -139,29 +149,9 @@ export async function collect(d: RouteDeps, up: UpstreamStream): Promise<Respons
     // A socket error was a 500 `internal_error` (issue 16, item 7): coded now, 502 or 504.
     throw upstreamFailure(err, d.ctx.config.streamIdleMs)
   }
+  if (collector.failed) throw streamFailure(collector.failed, d.ctx.now())
   if (!collector.completed) throw streamCut()
   return collector
-}
-
-/**
- * Codes what broke an upstream body: the idle bound -> `timeout` (504 before the first byte),
- * anything else -> `network_error` (502).
- */
-export function upstreamFailure(err: unknown, idleMs: number): SkillError {
-  return streamError(err, 'The upstream stream', idleMs)
-}
-
-/**
- * The error that ends a stream already under way: `timeout` when the upstream sent nothing for
- * the idle bound, else {@link interrupted}'s `stream_interrupted`.
- */
-export function streamEndError(err: unknown, idleMs: number): (typeof interrupted)['error'] {
-  if (err === undefined || upstreamFailure(err, idleMs).code !== 'timeout') return interrupted.error
-  return {
-    type: 'timeout_error',
-    code: 'timeout',
-    message: `The upstream stream sent nothing for ${idleMs} ms.`,
-  }
 }
 
 /** The headers of every streamed answer. */
@@ -169,16 +159,6 @@ export const STREAM_HEADERS = {
   'content-type': 'text/event-stream',
   'cache-control': 'no-cache',
   connection: 'keep-alive',
-}
-
-/** The error event that ends a stream the upstream cut before its completion. */
-export const interrupted = {
-  type: 'error',
-  error: {
-    type: 'upstream_error',
-    code: 'stream_interrupted',
-    message: 'The upstream stream ended before the response completed.',
-  },
 }
 
 const streamCut = () =>

@@ -4,7 +4,7 @@
  */
 import type { Ctx } from '../context.js'
 import { loadCatalog } from '../backend/models.js'
-import { bareSlug, normalizeRequest, openResponses } from '../backend/responses.js'
+import { bareSlug, normalizeRequest, openResponses, streamFailure } from '../backend/responses.js'
 import { readEvents, ResponseCollector } from '../backend/sse.js'
 import { streamError } from '../http.js'
 import { SkillError } from '../result.js'
@@ -17,7 +17,8 @@ export interface VerifyOptions {
 /**
  * Proves a model answers: one small Responses request with the signed-in account (the first
  * listed model unless `model`).
- * @throws SkillError `model_not_available`, `usage_limit_reached`, `rate_limited`,
+ * @throws SkillError `model_not_available`, `usage_limit_reached` (over HTTP or in the stream),
+ *   `context_length_exceeded`, `rate_limited`,
  *   `upstream_rejected`, `upstream_error`, `invalid_response`, transport codes, `not_signed_in`, `refresh_token_expired`, `refresh_token_reused`, `refresh_token_invalidated`, `reauth_required`, `account_mismatch`.
  * @see docs/protocol.md#9-responses-endpoint-with-chatgpt-auth
  */
@@ -66,6 +67,8 @@ export async function verify(ctx: Ctx, opts: VerifyOptions = {}) {
   } finally {
     clearTimeout(timer)
   }
+  // A failure inside the 200 stream is the same failure as over HTTP, with the same code.
+  if (collector.failed) throw streamFailure(collector.failed, ctx.now())
   if (!collector.completed) {
     throw new SkillError(
       'upstream_error',

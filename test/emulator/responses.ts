@@ -7,6 +7,7 @@
  * (docs/protocol.md#82-rate-limit-response-headers).
  */
 import type { ServerResponse } from 'node:http'
+import { failureError, failureEvent } from './failures.js'
 import { rand } from './jwt.js'
 import { json, type Req } from './server.js'
 import type { EmuAccount, EmuState, ModelInfo } from './state.js'
@@ -36,6 +37,13 @@ export function rejectReason(models: ModelInfo[], body: Body, lite = false): str
   for (const p of REFUSED) if (p in body) return `Unsupported parameter: ${p}`
   if (!model) {
     return `The '${String(body.model)}' model is not supported when using Codex with a ChatGPT account.`
+  }
+  // A service tier the model's catalog entry does not offer is refused (fast mode: `priority`).
+  if (body.service_tier !== undefined) {
+    const tiers = Array.isArray(model.service_tiers) ? (model.service_tiers as Item[]) : []
+    if (!tiers.some((t) => t.id === body.service_tier)) {
+      return `Unsupported service_tier: ${String(body.service_tier)}`
+    }
   }
   return null
 }
@@ -152,11 +160,32 @@ export async function streamResponse(
   }
 
   const id = `resp_${rand(12)}`
-  const head = { id, object: 'response', created_at: nowS, model }
+  const tier = typeof body.service_tier === 'string' ? { service_tier: body.service_tier } : {}
+  const head = { id, object: 'response', created_at: nowS, model, ...tier }
+  if ((m.mode === 'failed' || m.mode === 'error_event') && m.failEarly) {
+    const error = failureError(m.failCode ?? 'usage_limit_reached', account, nowS)
+    const [type, data] = failureEvent(m.mode, error, head)
+    await send(type, data)
+    if (!closed) res.end()
+    return
+  }
   await send('response.created', { response: { ...head, status: 'in_progress', output: [] } })
   await send('response.in_progress', { response: { ...head, status: 'in_progress', output: [] } })
   // An upstream that stops sending: nothing more until the client gives up (or close()).
   if (m.mode === 'stall') return
+  if (m.mode === 'failed' || m.mode === 'error_event') {
+    // A failure inside the 200 stream, after a first delta (or as the first event, see above).
+    const at = { item_id: `msg_${rand(12)}`, output_index: 0, content_index: 0 }
+    await send('response.output_text.delta', { ...at, delta: 'Partial' })
+    const [type, data] = failureEvent(
+      m.mode,
+      failureError(m.failCode ?? 'usage_limit_reached', account, nowS),
+      head,
+    )
+    await send(type, data)
+    if (!closed) res.end()
+    return
+  }
 
   const output: Item[] = []
   let outputTokens = 0
@@ -185,7 +214,33 @@ export async function streamResponse(
     reasoningTokens = tokens(text)
   }
 
-  if (m.reply === 'tool_call') {
+  if (m.reply === 'tool_call_done_only' || m.reply === 'custom_tool_call') {
+    // The call arrives whole in output_item.done: no `added`, no argument deltas.
+    const tools = Array.isArray(body.tools) ? (body.tools as Item[]) : []
+    const tool = tools[0]
+    const name = String(tool?.name ?? 'get_weather')
+    const callId = `call_${rand(12)}`
+    const item =
+      m.reply === 'custom_tool_call'
+        ? {
+            type: 'custom_tool_call',
+            id: `ctc_${rand(12)}`,
+            call_id: callId,
+            name,
+            input: '*** Begin Patch\n*** End Patch',
+          }
+        : {
+            type: 'function_call',
+            id: `fc_${rand(12)}`,
+            call_id: callId,
+            name,
+            arguments: sampleArguments(tool),
+            status: 'completed',
+          }
+    await send('response.output_item.done', { output_index: output.length, item })
+    output.push(item)
+    outputTokens = 5
+  } else if (m.reply === 'tool_call') {
     const tools = Array.isArray(body.tools) ? (body.tools as Item[]) : []
     const tool = tools[0]
     const name = String(tool?.name ?? (tool?.function as Item | undefined)?.name ?? 'get_weather')

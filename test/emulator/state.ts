@@ -29,11 +29,24 @@ export interface Fault {
 
 /** How POST /backend-api/codex/responses answers. */
 export interface ResponsesMode {
-  reply: 'text' | 'tool_call' | 'empty-output' | 'reasoning'
+  /**
+   * `tool_call_done_only`: a function call that arrives only in `response.output_item.done`
+   * (no `added`, no argument deltas), as some backend streams send it; `custom_tool_call`: a
+   * freeform (`custom`) tool's call with its `input`.
+   */
+  reply:
+    'text' | 'tool_call' | 'empty-output' | 'reasoning' | 'tool_call_done_only' | 'custom_tool_call'
   text?: string
   /** `stall`: created and in_progress, then silence with the connection held open. */
-  mode?: 'ok' | 'usage_limit' | 'error500' | 'slow' | 'cut' | 'stall'
+  mode?: 'ok' | 'usage_limit' | 'error500' | 'slow' | 'cut' | 'stall' | 'failed' | 'error_event'
   slowMs?: number
+  /**
+   * `failed` (a `response.failed`) and `error_event` (an `error` event) inside a 200 stream:
+   * the error's code (default `usage_limit_reached`, with its reset time), sent after a first
+   * text delta, or as the very first event with `failEarly`.
+   */
+  failCode?: string
+  failEarly?: boolean
   /** Milliseconds between the headers and the first event (a model that thinks before it speaks). */
   firstDelayMs?: number
 }

@@ -42,7 +42,8 @@ export type Caller =
   { auth: AuthKind } | { auth?: undefined; status: 401 | 403; code: string; message: string }
 
 /**
- * Decides who is asking from the headers only: the local key (`Authorization: Bearer`), else the
+ * Decides who is asking from the headers only: the local key (`Authorization: Bearer` or
+ * `x-api-key`), else the
  * page's session cookie. Refusals: 401 `invalid_api_key` (no key, a wrong one, no live session),
  * 403 `bad_origin` (a cookie POST from another origin: CSRF).
  * @see docs/gateway.md#authentication
@@ -53,6 +54,9 @@ export function identify(
   sessions: UiSessions,
 ): Caller {
   if (keyMatches(req.headers.authorization)) return { auth: 'bearer' }
+  // Anthropic's clients send the key as `x-api-key`; it is the same local key.
+  const apiKey = req.headers['x-api-key']
+  if (typeof apiKey === 'string' && keyMatches(`Bearer ${apiKey}`)) return { auth: 'bearer' }
   const c = sessions.cookieAuth(req)
   if (c === 'ok') return { auth: 'cookie' }
   if (c === 'bad_origin') {
@@ -61,7 +65,7 @@ export function identify(
   return {
     status: 401,
     code: 'invalid_api_key',
-    message: 'Missing or wrong local key (Authorization: Bearer <key>)',
+    message: 'Missing or wrong local key (Authorization: Bearer <key>, or x-api-key: <key>)',
   }
 }
 

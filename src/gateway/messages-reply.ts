@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto'
 import type { OutputItem, ResponseObject, Usage } from '../backend/events.js'
 import { partsOf } from '../backend/events.js'
-import type { ThinkingMode } from './messages.js'
+import type { ThinkingMode } from './messages-fields.js'
 import { toSignature, type ReasoningItem, type ReasoningMemo } from './reasoning-memo.js'
 
 export type StopReason = 'end_turn' | 'tool_use' | 'max_tokens' | 'refusal'

@@ -6,10 +6,10 @@
  * @see docs/anthropic.md#streaming
  */
 import type { EventData, OutputItem } from '../backend/events.js'
-import { upstreamError } from '../backend/responses.js'
 import type { StreamEvent } from '../backend/sse.js'
-import { SkillError } from '../result.js'
-import type { ThinkingMode } from './messages.js'
+import type { SkillError } from '../result.js'
+import { inStreamFailure } from './messages-failure.js'
+import type { ThinkingMode } from './messages-fields.js'
 import { messageId, reasoningItem, stopReason, usageOf, type StopReason } from './messages-reply.js'
 import { toSignature, type ReasoningItem, type ReasoningMemo } from './reasoning-memo.js'
 
@@ -23,34 +23,6 @@ const ev = (type: string, data: Record<string, unknown> = {}): AnthropicEvent =>
   event: type,
   data: { type, ...data },
 })
-
-/** The status an in-stream failure code stands for, as if it had come as an HTTP answer. */
-function statusOf(code: string): number {
-  if (code === 'usage_limit_reached' || code === 'rate_limit_exceeded') return 429
-  if (/^(context_length_exceeded|invalid_|bad_request)/.test(code)) return 400
-  if (code === 'server_is_overloaded' || code === 'slow_down') return 503
-  return 500
-}
-
-/**
- * The coded error an upstream `response.failed` or `error` event stands for: the same code as
- * the HTTP failure it replaces (a usage limit is `usage_limit_reached` with its reset time).
- * Never fails.
- * @see docs/protocol.md#responses-errors
- */
-export function inStreamFailure(d: EventData, now: number): SkillError {
-  const raw = d.response?.error ?? d.error ?? d
-  const e = raw && typeof raw === 'object' ? (raw as Record<string, unknown>) : {}
-  const code = String(e.code ?? e.type ?? '')
-  const status = statusOf(code)
-  const err = upstreamError(status, JSON.stringify({ error: { ...e, type: code } }), {}, now)
-  if (status === 500 && err.code === 'upstream_error') {
-    return new SkillError('upstream_error', `The Codex backend failed: ${code || 'error'}`, {
-      retryable: true,
-    })
-  }
-  return err
-}
 
 /** Turns upstream events into Anthropic events, one call per event. */
 export class MessagesStreamer {

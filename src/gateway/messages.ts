@@ -9,13 +9,13 @@
  */
 import type { ContentPart, UpstreamDraft, UpstreamItem } from '../backend/upstream-types.js'
 import { fromSignature, type ReasoningItem, type ReasoningMemo } from './reasoning-memo.js'
+import { draftFields, thinkingMode, type ThinkingMode } from './messages-fields.js'
 import type { MessagesRequest } from './messages-schemas.js'
+
+export { cleanSchema, type ThinkingMode } from './messages-fields.js'
 
 type Block = { type: string; [k: string]: unknown }
 type Content = MessagesRequest['messages'][number]['content']
-
-/** Which thinking blocks the answer carries: with summaries, signature only, or none. */
-export type ThinkingMode = 'summarized' | 'omitted' | 'none'
 
 /** A Messages request in Responses terms, plus what only the Anthropic answer needs. */
 export interface MessagesDraft extends UpstreamDraft {
@@ -148,35 +148,6 @@ class Translator {
   }
 }
 
-/** Keys of JSON Schema the backend refuses in a function's parameters. */
-const SCHEMA_REFUSED = new Set(['$schema', '$id'])
-
-/** A copy of a schema without the keys the backend refuses, at any depth. */
-export function cleanSchema(schema: unknown): unknown {
-  if (Array.isArray(schema)) return schema.map(cleanSchema)
-  if (!isObject(schema)) return schema
-  const out: Record<string, unknown> = {}
-  for (const [k, v] of Object.entries(schema)) if (!SCHEMA_REFUSED.has(k)) out[k] = cleanSchema(v)
-  return out
-}
-
-/** `output_config.effort` (or a thinking budget) as a Responses reasoning effort. */
-function effortOf(req: MessagesRequest): string | undefined {
-  const effort = req.output_config?.effort
-  if (effort === 'low' || effort === 'medium' || effort === 'high') return effort
-  if (effort === 'max') return 'high' // the highest every model takes
-  const budget = req.thinking?.type === 'enabled' ? req.thinking.budget_tokens : undefined
-  if (typeof budget === 'number')
-    return budget < 4_000 ? 'low' : budget < 16_000 ? 'medium' : 'high'
-  return undefined
-}
-
-function thinkingMode(req: MessagesRequest): ThinkingMode {
-  const t = req.thinking
-  if (!t || (t.type !== 'enabled' && t.type !== 'adaptive')) return 'none'
-  return t.display === 'omitted' ? 'omitted' : 'summarized'
-}
-
 /**
  * Translates a checked Messages body into the upstream draft. `memo` holds the reasoning of
  * earlier answers, keyed by their tool call ids. Never fails: the body was checked at the door,
@@ -194,53 +165,8 @@ export function messagesDraft(req: MessagesRequest, memo: ReasoningMemo): Messag
     else if (m.role === 'user') t.user(m.content)
     else t.assistant(m.content)
   }
-  const fields: UpstreamDraft['fields'] = { model: req.model, input: undefined }
-  const tools: Record<string, unknown>[] = []
-  for (const tool of req.tools ?? []) {
-    // Server tools (web search, bash, ...) and deferred tools have no function form upstream.
-    const server = tool.type != null && tool.type !== 'custom'
-    if (server || tool.defer_loading === true || !tool.input_schema) {
-      t.dropped.add(`tools.${tool.name}`)
-      continue
-    }
-    tools.push({
-      type: 'function',
-      name: tool.name,
-      description: tool.description ?? '',
-      parameters: cleanSchema(tool.input_schema),
-      strict: false,
-    })
-  }
-  if (tools.length) fields.tools = tools
-  const choice = req.tool_choice
-  if (choice) {
-    fields.tool_choice =
-      choice.type === 'any'
-        ? 'required'
-        : choice.type === 'tool'
-          ? { type: 'function', name: choice.name }
-          : choice.type
-    if (choice.disable_parallel_tool_use === true) fields.parallel_tool_calls = false
-  }
+  const fields = draftFields(req, t.dropped)
   const thinking = thinkingMode(req)
-  const effort = effortOf(req)
-  if (effort || thinking === 'summarized') {
-    fields.reasoning = {
-      ...(effort ? { effort } : {}),
-      ...(thinking === 'summarized' ? { summary: 'auto' } : {}),
-    }
-  }
-  const format = req.output_config?.format
-  if (isObject(format) && format.type === 'json_schema') {
-    fields.text = {
-      format: {
-        type: 'json_schema',
-        name: 'response',
-        schema: cleanSchema(format.schema),
-        strict: false,
-      },
-    }
-  }
   for (const k of Object.keys(req)) if (!KNOWN.has(k)) t.dropped.add(k)
   return {
     fields,

@@ -322,6 +322,34 @@ describe('/v1/messages with the Anthropic SDK', () => {
     w.emu.set({ responses: { reply: 'text', mode: 'ok' } })
   })
 
+  it('a stream the upstream cuts ends with an error event, never message_stop; whole, a 502 api_error', async () => {
+    w.emu.set({ responses: { reply: 'text', text: 'Some long answer', mode: 'cut' } })
+    const types: string[] = []
+    const err: any = await (async () => {
+      const stream = await client.messages.create({
+        model: 'gpt-5.5',
+        max_tokens: 5,
+        stream: true,
+        messages: [{ role: 'user', content: 'Hi' }],
+      })
+      for await (const ev of stream) types.push(ev.type)
+    })().catch((e: unknown) => e)
+    record(String(err))
+    expect(types).toContain('content_block_delta')
+    expect(types).not.toContain('message_stop')
+    expect(err).toBeInstanceOf(Anthropic.APIError)
+    expect(String(err.message)).toMatch(/ended before the response completed/)
+    const whole: any = await client.messages
+      .create({ model: 'gpt-5.5', max_tokens: 5, messages: [{ role: 'user', content: 'Hi' }] })
+      .catch((e: unknown) => e)
+    expect(whole.status).toBe(502)
+    expect(whole.error).toMatchObject({
+      type: 'error',
+      error: { type: 'api_error', code: 'upstream_error' },
+    })
+    w.emu.set({ responses: { reply: 'text', mode: 'ok' } })
+  })
+
   it('refreshes once and retries on an upstream 401, invisibly', async () => {
     w.emu.set({
       responses: { reply: 'text', text: 'After refresh', mode: 'ok' },

@@ -76,7 +76,11 @@ export async function messages(
   const headers = passHeaders(up, upstream.dropped)
   if (!draft.stream) {
     const collector = new ResponseCollector(d.ctx.now)
-    for await (const ev of readEvents(up.body)) collector.add(ev)
+    try {
+      for await (const ev of readEvents(up.body)) collector.add(ev)
+    } catch {
+      /* the upstream broke: a cut stream, answered below */
+    }
     if (collector.failed) throw inStreamFailure({ error: collector.failed }, d.ctx.now())
     if (!collector.completed) throw streamCut()
     const answer = responsesToMessage(collector.response(), input.model, draft.thinking, memo)

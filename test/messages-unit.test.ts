@@ -205,7 +205,8 @@ describe('request translation', () => {
   })
 
   it('tool_choice auto/any/tool/none and disable_parallel_tool_use', () => {
-    const choice = (tool_choice: unknown) => draft({ messages: [], tool_choice }).fields
+    const tools = [{ name: 'f', input_schema: { type: 'object' } }]
+    const choice = (tool_choice: unknown) => draft({ messages: [], tools, tool_choice }).fields
     expect(choice({ type: 'auto' }).tool_choice).toBe('auto')
     expect(choice({ type: 'any' }).tool_choice).toBe('required')
     expect(choice({ type: 'none' }).tool_choice).toBe('none')
@@ -213,6 +214,18 @@ describe('request translation', () => {
     expect(choice({ type: 'auto', disable_parallel_tool_use: true }).parallel_tool_calls).toBe(
       false,
     )
+  })
+
+  it('a tool_choice naming a tool among none sent is dropped and named', () => {
+    const d = draft({
+      messages: [],
+      tools: [{ name: 'web_search', type: 'web_search_20250305' }],
+      tool_choice: { type: 'any' },
+    })
+    expect([d.fields.tool_choice, d.dropped]).toEqual([
+      undefined,
+      ['max_tokens', 'tool_choice', 'tools.web_search'],
+    ])
   })
 
   it('thinking and output_config.effort become the reasoning effort; the thinking mode follows display', () => {

@@ -269,6 +269,98 @@ describe('/v1/messages with the Anthropic SDK', () => {
     })
   })
 
+  it("takes a request shaped like Claude Code 2.1's (measured in issue 22), streamed, and names what it left out", async () => {
+    w.emu.set({ responses: { reply: 'text', text: 'Done.', mode: 'ok', reasoning: true } })
+    const schema = (props: Record<string, unknown>) => ({
+      $schema: 'http://json-schema.org/draft-07/schema#',
+      type: 'object',
+      properties: props,
+      additionalProperties: false,
+    })
+    const tools = [
+      ...[
+        'Bash',
+        'Read',
+        'Edit',
+        'Write',
+        'Glob',
+        'Grep',
+        'Task',
+        'TodoWrite',
+        'WebFetch',
+        'NotebookEdit',
+        'ExitPlanMode',
+      ].map((name) => ({
+        name,
+        description: `The ${name} tool`,
+        input_schema: schema({ arg: { type: 'string' } }),
+      })),
+      {
+        name: 'ToolSearch',
+        description: 'Deferred',
+        input_schema: schema({}),
+        defer_loading: true,
+      },
+    ]
+    const body = {
+      model: 'claude-sonnet-5-5',
+      max_tokens: 32000,
+      stream: true,
+      metadata: { user_id: 'user_abc_account_def_session_ghi' },
+      thinking: { type: 'adaptive', display: 'omitted' },
+      output_config: { effort: 'high' },
+      context_management: { edits: [{ type: 'clear_thinking_20251015', keep: 'all' }] },
+      system: [
+        { type: 'text', text: 'You are Claude Code.', cache_control: { type: 'ephemeral' } },
+        { type: 'text', text: 'Be careful.', cache_control: { type: 'ephemeral' } },
+      ],
+      tools,
+      messages: [
+        { role: 'system', content: 'Extra rules for unknown models' },
+        {
+          role: 'user',
+          content: [{ type: 'text', text: 'List the files', cache_control: { type: 'ephemeral' } }],
+        },
+      ],
+    }
+    const res = await fetch(`${base}/v1/messages?beta=true`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${key}`,
+        'content-type': 'application/json',
+        'anthropic-version': '2023-06-01',
+        'anthropic-beta':
+          'claude-code-20250219,interleaved-thinking-2025-05-14,context-management-2025-06-27',
+      },
+      body: JSON.stringify(body),
+    })
+    const text = await res.text()
+    record(text)
+    expect(res.status).toBe(200)
+    expect(res.headers.get('x-gateway-dropped-params')).toBe(
+      'context_management,max_tokens,metadata,tools.ToolSearch',
+    )
+    // display: omitted: the thinking block carries the signature and no text.
+    expect(text).toMatch(/"content_block":\{"type":"thinking","thinking":"","signature":""\}/)
+    expect(text).not.toContain('thinking_delta')
+    expect(text).toContain('"signature_delta"')
+    expect(text).toContain('"stop_reason":"end_turn"')
+    const up = lastUpstream()
+    expect(up.tools).toHaveLength(11)
+    expect(JSON.stringify(up.tools)).not.toContain('$schema')
+    expect(up.reasoning).toEqual({ effort: 'high' })
+    expect(up.input.slice(0, 3).map((i: any) => i.role)).toEqual([
+      'developer',
+      'developer',
+      'developer',
+    ])
+    expect(up.input[3]).toEqual({
+      type: 'message',
+      role: 'user',
+      content: [{ type: 'input_text', text: 'List the files' }],
+    })
+  })
+
   it('sends images, base64 and by URL', async () => {
     w.emu.set({ responses: { reply: 'text', text: 'A pixel', mode: 'ok' } })
     const r = await client.messages.create({

@@ -30,7 +30,9 @@ export function cors(req: IncomingMessage, res: ServerResponse, origin?: string)
   if (req.method !== 'OPTIONS') return false
   res.writeHead(204, {
     'access-control-allow-methods': 'GET, POST, OPTIONS',
-    'access-control-allow-headers': 'authorization, content-type',
+    // Anthropic's browser clients send their key and version as headers of their own.
+    'access-control-allow-headers':
+      'authorization, content-type, x-api-key, anthropic-version, anthropic-beta',
     'access-control-max-age': '600',
   })
   res.end()

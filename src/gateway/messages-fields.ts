@@ -66,7 +66,10 @@ export function draftFields(req: MessagesRequest, dropped: Set<string>): Upstrea
   }
   if (tools.length) fields.tools = tools
   const choice = req.tool_choice
-  if (choice) {
+  // A choice among no tools (all left out) would be refused upstream: named instead.
+  if (choice && !tools.length && choice.type !== 'none' && choice.type !== 'auto') {
+    dropped.add('tool_choice')
+  } else if (choice) {
     fields.tool_choice =
       choice.type === 'any'
         ? 'required'

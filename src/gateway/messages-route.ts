@@ -123,7 +123,7 @@ export async function messages(
  * `POST /v1/messages/count_tokens`: an estimate (about four characters a token over what the
  * request would send), and it says so: `estimated: true` and `x-gateway-estimate`. No upstream
  * request is made. Never fails.
- * @see docs/anthropic.md#count-tokens
+ * @see docs/anthropic.md#routes
  */
 export function countTokens(d: RouteDeps, res: ServerResponse, input: MessagesRequest): void {
   const draft = messagesDraft(input, memoFor(d))

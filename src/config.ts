@@ -50,6 +50,12 @@ export interface Config {
   browserTtlMs: number
   /** Names (never values) of env vars that commonly hijack a ChatGPT sign-in. */
   conflictingEnv: string[]
+  /**
+   * Claude model ids -> Codex slugs for the Anthropic dialect (`CHATGPT_CODEX_ANTHROPIC_MODELS`),
+   * first match wins; `*` matches any run of characters; a target `<default>` or `<small>` is the
+   * catalog's default or fast model.
+   */
+  anthropicModels: { pattern: string; target: string }[]
   /** The raw environment, for host-specific paths resolved by adapters (pi, openclaw). */
   env: Readonly<Record<string, string | undefined>>
 }
@@ -108,6 +114,35 @@ const intMs = (name: string, min: number, max: number) => () =>
   )
 const PORT_RANGE = 'a callback port must be 1-65535'
 
+/** The Claude model table when `CHATGPT_CODEX_ANTHROPIC_MODELS` is unset (docs/anthropic.md). */
+export const DEFAULT_ANTHROPIC_MODELS =
+  '*haiku*=<small>,claude-*=<default>,sonnet=<default>,opus=<default>'
+const MODEL_RULE = /^([A-Za-z0-9.*_-]+)=(<default>|<small>|[A-Za-z0-9][A-Za-z0-9./_-]*)$/
+/** `a=b` rules, already checked, as pairs (a cold process pays for no schema when unset). */
+function modelRules(rules: string[]): { pattern: string; target: string }[] {
+  return rules.map((r) => {
+    const [, pattern = '', target = ''] = MODEL_RULE.exec(r) ?? []
+    return { pattern, target }
+  })
+}
+const modelTable = () =>
+  z.pipe(
+    commaList(),
+    z.pipe(
+      z.array(
+        z
+          .string()
+          .check(
+            z.regex(
+              MODEL_RULE,
+              'CHATGPT_CODEX_ANTHROPIC_MODELS takes a comma list of pattern=target (target: a Codex slug, <default> or <small>)',
+            ),
+          ),
+      ),
+      z.transform(modelRules),
+    ),
+  )
+
 /**
  * The variables that need more than "is it set": name -> a function building its schema. A
  * schema is built only for a variable that is set (usually none are): a cold process should not
@@ -135,6 +170,7 @@ const ENV = {
   CHATGPT_CODEX_BROWSER_TTL_MS: intMs('CHATGPT_CODEX_BROWSER_TTL_MS', 1_000, 600_000),
   CHATGPT_CODEX_STORE: () =>
     z.enum(['file', 'codex'], 'CHATGPT_CODEX_STORE must be "file" or "codex"'),
+  CHATGPT_CODEX_ANTHROPIC_MODELS: modelTable,
   CHATGPT_CODEX_HOSTS: () =>
     z.pipe(
       commaList(),
@@ -216,6 +252,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     conflictingEnv: ['OPENAI_API_KEY', 'CODEX_API_KEY', 'OPENAI_BASE_URL'].filter((k) =>
       nonEmpty(k),
     ),
+    anthropicModels:
+      e.CHATGPT_CODEX_ANTHROPIC_MODELS ?? modelRules(DEFAULT_ANTHROPIC_MODELS.split(',')),
     env,
   }
 }

@@ -46,7 +46,9 @@ export function cors(req: IncomingMessage, res: ServerResponse, origin?: string)
   if (req.method !== 'OPTIONS') return false
   res.writeHead(204, {
     'access-control-allow-methods': 'GET, POST, OPTIONS',
-    'access-control-allow-headers': 'authorization, content-type',
+    // Anthropic's browser clients send their key and version as headers of their own.
+    'access-control-allow-headers':
+      'authorization, content-type, x-api-key, anthropic-version, anthropic-beta',
     'access-control-max-age': '600',
   })
   res.end()
@@ -58,7 +60,8 @@ export type Caller =
   { auth: AuthKind } | { auth?: undefined; status: 401 | 403; code: string; message: string }
 
 /**
- * Decides who is asking from the headers only: the local key (`Authorization: Bearer`), else the
+ * Decides who is asking from the headers only: the local key (`Authorization: Bearer` or
+ * `x-api-key`), else the
  * page's session cookie. Refusals: 401 `invalid_api_key` (no key, a wrong one, no live session),
  * 403 `bad_origin` (a cookie POST from another origin: CSRF).
  * @see docs/gateway.md#authentication
@@ -69,6 +72,9 @@ export function identify(
   sessions: UiSessions,
 ): Caller {
   if (keyMatches(req.headers.authorization)) return { auth: 'bearer' }
+  // Anthropic's clients send the key as `x-api-key`; it is the same local key.
+  const apiKey = req.headers['x-api-key']
+  if (typeof apiKey === 'string' && keyMatches(`Bearer ${apiKey}`)) return { auth: 'bearer' }
   const c = sessions.cookieAuth(req)
   if (c === 'ok') return { auth: 'cookie' }
   if (c === 'bad_origin') {
@@ -77,7 +83,7 @@ export function identify(
   return {
     status: 401,
     code: 'invalid_api_key',
-    message: 'Missing or wrong local key (Authorization: Bearer <key>)',
+    message: 'Missing or wrong local key (Authorization: Bearer <key>, or x-api-key: <key>)',
   }
 }
 

@@ -1,6 +1,7 @@
 /** Writing gateway answers: JSON, OpenAI-shaped errors with the right status, SSE frames. */
 import type { ServerResponse } from 'node:http'
 import { SkillError, toFailure, type ErrorCode } from '../result.js'
+import { anthropicEnvelope, wantsAnthropic } from './messages-errors.js'
 
 const STATUS: Partial<Record<ErrorCode, number>> = {
   not_signed_in: 401,
@@ -95,8 +96,8 @@ export function errorBody(err: unknown): {
 }
 
 /**
- * Answers a failure in OpenAI's error envelope, with the status its code maps to (502 for a code
- * without one) and `retry-after` on a 429. Never fails.
+ * Answers a failure in OpenAI's error envelope (Anthropic's for an Anthropic client), with the
+ * status its code maps to (502 for a code without one) and `retry-after` on a 429. Never fails.
  * @see docs/gateway.md#errors
  */
 export function sendError(
@@ -111,8 +112,12 @@ export function sendError(
     return sendJson(res, err.status, body, { ...err.headers, ...extraHeaders })
   }
   const { status, body, headers } = errorBody(err)
-  sendJson(res, status, body, { ...headers, ...extraHeaders })
+  sendJson(res, status, envelope(res, status, body.error), { ...headers, ...extraHeaders })
 }
+
+/** The error envelope the client's dialect reads: Anthropic's or OpenAI's. */
+const envelope = (res: ServerResponse, status: number, error: Record<string, unknown>) =>
+  wantsAnthropic(res.req) ? anthropicEnvelope(status, error) : { error }
 
 /**
  * A plain error that is not a SkillError (e.g. 400, 413, 421), in the same envelope; a refusal
@@ -132,7 +137,7 @@ export function sendPlainError(
   sendJson(
     res,
     status,
-    { error: { message, type: TYPE[status] ?? 'invalid_request_error', code, param } },
+    envelope(res, status, { message, type: TYPE[status] ?? 'invalid_request_error', code, param }),
     close ? { connection: 'close' } : {},
   )
 }

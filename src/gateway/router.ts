@@ -9,6 +9,9 @@ import { readJsonBody, refuseTooLarge } from './body.js'
 import type { ModelFeed } from './feed.js'
 import { sendJson, sendPlainError } from './reply.js'
 import { chatCompletions } from './chat-route.js'
+import { wantsAnthropic } from './messages-errors.js'
+import { countTokens, listAnthropicModels, messages } from './messages-route.js'
+import { MessagesRequest } from './messages-schemas.js'
 import { responses } from './responses-route.js'
 import { listModels, type RouteDeps, type RouteLog } from './routes.js'
 import { ChatRequest, checkBody, ResponsesRequest } from './schemas.js'
@@ -51,7 +54,8 @@ function dialect<S extends z.ZodMiniType>(
 }
 
 const TABLE: Record<string, Handler> = {
-  'GET /v1/models': (d, r) => listModels(d, r.res),
+  'GET /v1/models': (d, r) =>
+    wantsAnthropic(r.req) ? listAnthropicModels(d, r.res) : listModels(d, r.res),
   'GET /v1/models/events': (d, r) => eventsRoute(r.res, d.feed),
   'POST /v1/ui/code': (d, r) => mintRoute(r.res, r.auth, d.sessions),
   'GET /v1/ui/usage': (d, r) => usageRoute(r.res, d.ctx),
@@ -60,6 +64,12 @@ const TABLE: Record<string, Handler> = {
   ),
   'POST /v1/chat/completions': dialect(ChatRequest, (d, r, body) =>
     chatCompletions(d, r.req, r.res, body, r.log),
+  ),
+  'POST /v1/messages': dialect(MessagesRequest, (d, r, body) =>
+    messages(d, r.req, r.res, body, r.log),
+  ),
+  'POST /v1/messages/count_tokens': dialect(MessagesRequest, async (d, r, body) =>
+    countTokens(d, r.res, body),
   ),
 }
 

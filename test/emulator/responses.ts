@@ -190,7 +190,7 @@ export async function streamResponse(
   const output: Item[] = []
   let outputTokens = 0
   let reasoningTokens = 0
-  if (m.reply === 'reasoning') {
+  if (m.reply === 'reasoning' || m.reasoning) {
     const text = 'Considering the request before answering.'
     const at = { item_id: `rs_${rand(12)}`, output_index: output.length }
     const part = { type: 'summary_text', text: '' }
@@ -208,7 +208,14 @@ export async function streamResponse(
       summary_index: 0,
       part: { ...part, text },
     })
-    const item = { type: 'reasoning', id: at.item_id, summary: [{ ...part, text }] }
+    // Opaque like the real one; the gateway must hand it back unchanged on the next turn.
+    const encrypted_content = `gAAAAB${rand(32)}`
+    const item = {
+      type: 'reasoning',
+      id: at.item_id,
+      summary: [{ ...part, text }],
+      encrypted_content,
+    }
     await send('response.output_item.done', { output_index: at.output_index, item })
     output.push(item)
     reasoningTokens = tokens(text)
@@ -280,7 +287,7 @@ export async function streamResponse(
   const inputTokens = tokens(JSON.stringify(body.input ?? '') + String(body.instructions ?? ''))
   const usage = {
     input_tokens: inputTokens,
-    input_tokens_details: { cached_tokens: 0 },
+    input_tokens_details: { cached_tokens: Math.min(inputTokens, m.cachedTokens ?? 0) },
     output_tokens: outputTokens + reasoningTokens,
     output_tokens_details: { reasoning_tokens: reasoningTokens },
     total_tokens: inputTokens + outputTokens + reasoningTokens,

@@ -49,6 +49,10 @@ export interface ResponsesMode {
   failEarly?: boolean
   /** Milliseconds between the headers and the first event (a model that thinks before it speaks). */
   firstDelayMs?: number
+  /** A reasoning item (with `encrypted_content`) before the reply, whatever the reply is. */
+  reasoning?: boolean
+  /** `input_tokens_details.cached_tokens` in the usage (capped by the input tokens). */
+  cachedTokens?: number
 }
 
 /** One rate-limit window (docs/protocol.md#8-usage-and-rate-limits): percent used, length, seconds until it resets. */

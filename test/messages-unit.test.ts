@@ -515,7 +515,7 @@ describe('stream translation', () => {
     expect(fail({ error: { code: 'rate_limit_exceeded' } }, 'error').code).toBe('rate_limited')
     expect(
       fail({ response: { error: { code: 'context_length_exceeded', message: 'too long' } } }).code,
-    ).toBe('upstream_rejected')
+    ).toBe('context_length_exceeded')
     expect(fail({ response: { error: { code: 'server_is_overloaded' } } }).code).toBe(
       'upstream_error',
     )

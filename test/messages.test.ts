@@ -437,7 +437,7 @@ describe('/v1/messages with the Anthropic SDK', () => {
     expect(whole.status).toBe(502)
     expect(whole.error).toMatchObject({
       type: 'error',
-      error: { type: 'api_error', code: 'upstream_error' },
+      error: { type: 'api_error', code: 'network_error' },
     })
     w.emu.set({ responses: { reply: 'text', mode: 'ok' } })
   })

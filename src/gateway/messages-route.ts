@@ -7,8 +7,7 @@
  * @see docs/anthropic.md
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { ResponseCollector } from '../backend/collect.js'
-import { readBatches, readEvents } from '../backend/sse.js'
+import { readBatches } from '../backend/sse.js'
 import { requireCredentials } from '../auth/session.js'
 import { SkillError } from '../result.js'
 import { codexSlugFor } from './claude-models.js'
@@ -17,11 +16,11 @@ import { messagesDraft } from './messages.js'
 import { anthropicEnvelope } from './messages-errors.js'
 import { responsesToMessage } from './messages-reply.js'
 import type { MessagesRequest } from './messages-schemas.js'
-import { inStreamFailure } from './messages-failure.js'
 import { MessagesStreamer } from './messages-stream.js'
 import { ReasoningMemo } from './reasoning-memo.js'
 import { errorBody, sendJson, sse } from './reply.js'
 import {
+  collect,
   passHeaders,
   sendUpstream,
   STREAM_HEADERS,
@@ -75,14 +74,8 @@ export async function messages(
   const { upstream, up } = await sendUpstream(d, req, res, draft, slug, log)
   const headers = passHeaders(up, upstream.dropped)
   if (!draft.stream) {
-    const collector = new ResponseCollector(d.ctx.now)
-    try {
-      for await (const ev of readEvents(up.body)) collector.add(ev)
-    } catch {
-      /* the upstream broke: a cut stream, answered below */
-    }
-    if (collector.failed) throw inStreamFailure({ error: collector.failed }, d.ctx.now())
-    if (!collector.completed) throw streamCut()
+    // One reading for every dialect: a socket error is 502/504, an in-stream failure keeps its code.
+    const collector = await collect(d, up)
     const answer = responsesToMessage(collector.response(), input.model, draft.thinking, memo)
     return sendJson(res, 200, answer, headers)
   }

@@ -8,7 +8,7 @@
 import type { EventData, OutputItem } from '../backend/events.js'
 import type { StreamEvent } from '../backend/sse.js'
 import type { SkillError } from '../result.js'
-import { inStreamFailure } from './messages-failure.js'
+import { streamFailure } from '../backend/failure.js'
 import type { ThinkingMode } from './messages-fields.js'
 import { messageId, reasoningItem, stopReason, usageOf, type StopReason } from './messages-reply.js'
 import { toSignature, type ReasoningItem, type ReasoningMemo } from './reasoning-memo.js'
@@ -180,7 +180,7 @@ export class MessagesStreamer {
         return this.end(d)
       case 'response.failed':
       case 'error':
-        this.failure = inStreamFailure(d, this.now())
+        this.failure = streamFailure(d, this.now())
         return []
       default:
         return []

@@ -6,6 +6,7 @@ import { homedir } from 'node:os'
 import { isAbsolute, join, resolve } from 'node:path'
 import * as z from './zod.js'
 import { SkillError } from './result.js'
+import { readProxyEnv, type ProxyEnv } from './proxy.js'
 
 export const CLIENT_ID = 'app_EMoamEEZ73f0CkXaXp7hrann'
 /** The Codex CLI version whose wire behaviour we follow (docs/protocol.md); sent as
@@ -50,6 +51,11 @@ export interface Config {
   browserTtlMs: number
   /** Names (never values) of env vars that commonly hijack a ChatGPT sign-in. */
   conflictingEnv: string[]
+  /**
+   * HTTPS_PROXY / HTTP_PROXY / NO_PROXY (lowercase first), absent when no proxy is set. Every
+   * outbound request passes it to src/http.ts; requests to our own listener and gateway do not.
+   */
+  proxy?: ProxyEnv
   /** The raw environment, for host-specific paths resolved by adapters (pi, openclaw). */
   env: Readonly<Record<string, string | undefined>>
 }
@@ -216,6 +222,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     conflictingEnv: ['OPENAI_API_KEY', 'CODEX_API_KEY', 'OPENAI_BASE_URL'].filter((k) =>
       nonEmpty(k),
     ),
+    proxy: readProxyEnv(nonEmpty),
     env,
   }
 }

@@ -11,7 +11,7 @@ import { readProxyEnv, type ProxyEnv } from './proxy.js'
 export const CLIENT_ID = 'app_EMoamEEZ73f0CkXaXp7hrann'
 /** The Codex CLI version whose wire behaviour we follow (docs/protocol.md); sent as
  * client_version. */
-export const CLIENT_VERSION = '0.169.0'
+export const CLIENT_VERSION = '0.171.0'
 export const ORIGINATOR = 'codex_cli_rs'
 
 export interface Config {

@@ -43,6 +43,7 @@ export interface ForwardedFields {
   reasoning?: unknown
   text?: unknown
   prompt_cache_key?: unknown
+  client_metadata?: unknown
 }
 
 /** What a dialect translates into, before the model is resolved. */

@@ -51,6 +51,8 @@ const FORWARDED = new Set<string>([
   'reasoning',
   'text',
   'prompt_cache_key',
+  // Codex sends it to the backend itself, and 0.171 to a custom provider (docs/codex-client.md).
+  'client_metadata',
 ])
 const LOCAL = new Set(['stream', 'store', 'instructions', 'include', 'stream_options'])
 

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { proxyFor, readProxyEnv, showProxy } from '../src/proxy.js'
+import { proxyFailure, proxyFor, readProxyEnv, showProxy } from '../src/proxy.js'
 import { redact } from '../src/redact.js'
 import { world, type World } from './helpers/harness.js'
 import { leakScan, record, trackSecrets } from './helpers/leaks.js'
@@ -59,7 +59,12 @@ describe('the CLI through a proxy', () => {
     expect(w.emu.count('refresh')).toBe(refreshes + 1)
     expect(t3.length).toBeGreaterThanOrEqual(1)
 
-    for (const args of [['models', '--force'], ['usage', '--force'], ['verify'], ['doctor', '--online']]) {
+    for (const args of [
+      ['models', '--force'],
+      ['usage', '--force'],
+      ['verify'],
+      ['doctor', '--online'],
+    ]) {
       const [r, t] = await tunnelsDuring(p, () => w.cli(args))
       expect(r.json, args[0]).toMatchObject({ ok: true })
       expect(t.length, args[0]).toBeGreaterThanOrEqual(1)
@@ -83,13 +88,17 @@ describe('the CLI through a proxy', () => {
   it('goes direct to a host NO_PROXY names, and only to that one', async () => {
     const n = w.emu.count('GET /backend-api/wham/usage')
     for (const noProxy of ['127.0.0.1', `127.0.0.1:${new URL(w.emu.url).port}`, '*']) {
-      const [u, t] = await tunnelsDuring(p, () => w.cli(['usage', '--force'], { NO_PROXY: noProxy }))
+      const [u, t] = await tunnelsDuring(p, () =>
+        w.cli(['usage', '--force'], { NO_PROXY: noProxy }),
+      )
       expect(u.json, noProxy).toMatchObject({ ok: true })
       expect(t, noProxy).toEqual([])
     }
     expect(w.emu.count('GET /backend-api/wham/usage')).toBe(n + 3)
     // Another port of the same host is not named: still proxied.
-    const [u, t] = await tunnelsDuring(p, () => w.cli(['usage', '--force'], { no_proxy: '127.0.0.1:1' }))
+    const [u, t] = await tunnelsDuring(p, () =>
+      w.cli(['usage', '--force'], { no_proxy: '127.0.0.1:1' }),
+    )
     expect(u.json).toMatchObject({ ok: true })
     expect(t).toEqual([emu])
   })
@@ -239,6 +248,26 @@ describe('a proxy that refuses', () => {
     expect(w.emu.requests.length).toBe(n)
   })
 
+  it('the gateway answers 502 proxy_error when its upstream proxy refuses', async () => {
+    const s = await w.cli(['serve', '--detach', '--port', '0'], { HTTP_PROXY: p.url })
+    expect(s.json).toMatchObject({ ok: true, status: 'running' })
+    try {
+      const key = JSON.parse(readFileSync(s.json.key_file, 'utf8')).key
+      trackSecrets(() => [key])
+      const res = await fetch(`${s.json.url}/responses`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'gpt-5.5', input: 'Hi' }),
+      })
+      const body = (await res.json()) as { error: Record<string, unknown> }
+      record(body)
+      expect(res.status).toBe(502)
+      expect(body.error).toMatchObject({ code: 'proxy_error', proxy: p.url, proxy_status: 403 })
+    } finally {
+      await w.cli(['serve', '--stop'])
+    }
+  })
+
   it('a proxy variable that is not an http(s) URL: invalid_config, value not shown', async () => {
     const r = await w.cli(['status'], { HTTPS_PROXY: `socks5://${USER}:${PASSWORD}@127.0.0.1:1` })
     expect(r.json).toMatchObject({ ok: false, code: 'invalid_config' })
@@ -268,6 +297,29 @@ describe('proxy rules (units)', () => {
     const e = env({ https_proxy: 'http://low:1', HTTPS_PROXY: 'http://up:1' })
     expect(e.https).toMatchObject({ from: 'https_proxy', shown: 'http://low:1' })
     expect(readProxyEnv((k) => ({ NO_PROXY: 'x' })[k])).toBeUndefined()
+  })
+
+  it("maps the proxy refusals undici reports; leaves the target's own failures alone", () => {
+    const via = env({ HTTPS_PROXY: `http://${USER}:${PASSWORD}@proxy.corp:3128` }).https!
+    const target = 'https://chatgpt.com/backend-api/wham/usage'
+    const bad = proxyFailure(
+      new Error('Proxy response (502) !== 200 when HTTP Tunneling'),
+      target,
+      via,
+    )
+    expect(bad).toMatchObject({ code: 'proxy_error', retryable: true })
+    expect(bad?.extra).toEqual({ proxy: 'http://***@proxy.corp:3128', proxy_status: 502 })
+    expect(bad?.message).toBe(
+      'The proxy http://***@proxy.corp:3128 refused the connection to chatgpt.com (HTTP 502)',
+    )
+    const down = Object.assign(new Error('connect ECONNREFUSED'), {
+      code: 'ECONNREFUSED',
+      port: 3128,
+    })
+    expect(proxyFailure(down, target, via)?.code).toBe('proxy_error')
+    const elsewhere = Object.assign(new Error('x'), { code: 'ECONNREFUSED', port: 443 })
+    expect(proxyFailure(elsewhere, target, via)).toBeUndefined()
+    expect(proxyFailure(new Error('other side closed'), target, via)).toBeUndefined()
   })
 
   it('shows a proxy as scheme://host:port with *** for credentials', () => {

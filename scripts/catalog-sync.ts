@@ -16,7 +16,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { findCodex } from '../test/helpers/codex-bin.js'
+import { codexBinary } from '../test/helpers/clients.js'
 
 export const FALLBACK_PATH = fileURLToPath(
   new URL('../fixtures/models-fallback.json', import.meta.url),
@@ -98,13 +98,10 @@ export function fallbackFile(bundled: { models: Entry[] }, version: string, asOf
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const codex = findCodex()
-  if ('missing' in codex) {
-    process.stderr.write(`catalog:sync needs the pinned codex binary: ${codex.missing}\n`)
-    process.exit(1)
-  }
-  const version = codexVersion(codex.path)
-  const bundled = bundledCatalog(codex.path)
+  // The pinned binary from test/clients (installed there on first use).
+  const bin = await codexBinary()
+  const version = codexVersion(bin)
+  const bundled = bundledCatalog(bin)
   const current = readFileSync(FALLBACK_PATH, 'utf8')
   const old = JSON.parse(current) as { as_of: string; models: Entry[] }
   const same =

@@ -9,15 +9,14 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { REFUSED_PARAMS } from '../src/backend/upstream.js'
-import { findCodex, runCodex, startTrap } from './helpers/codex-bin.js'
+import { runCodex, startTrap } from './helpers/codex-bin.js'
+import { codexBinary, codexHasBinaryForPlatform } from './helpers/clients.js'
 import { tempDir, world, type World } from './helpers/harness.js'
 import { leakScan, record, trackSecrets } from './helpers/leaks.js'
 
-const codex = findCodex()
-const mustRun = process.platform === 'linux' && process.arch === 'x64'
 const RESPONSES = '/backend-api/codex/responses'
 
-describe.skipIf('missing' in codex && !mustRun)('real codex exec through the gateway', () => {
+describe.skipIf(!codexHasBinaryForPlatform)('real codex exec through the gateway', () => {
   let w: World
   let trap: Awaited<ReturnType<typeof startTrap>>
   let gw: Record<string, any>
@@ -25,8 +24,7 @@ describe.skipIf('missing' in codex && !mustRun)('real codex exec through the gat
   let bin = ''
 
   beforeAll(async () => {
-    if ('missing' in codex) throw new Error(`linux x64 must run this test: ${codex.missing}`)
-    bin = codex.path
+    bin = await codexBinary()
     trap = await startTrap()
     w = await world()
     await w.signIn()

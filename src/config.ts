@@ -6,11 +6,12 @@ import { homedir } from 'node:os'
 import { isAbsolute, join, resolve } from 'node:path'
 import * as z from './zod.js'
 import { SkillError } from './result.js'
+import { readProxyEnv, type ProxyEnv } from './proxy.js'
 
 export const CLIENT_ID = 'app_EMoamEEZ73f0CkXaXp7hrann'
 /** The Codex CLI version whose wire behaviour we follow (docs/protocol.md); sent as
  * client_version. */
-export const CLIENT_VERSION = '0.169.0'
+export const CLIENT_VERSION = '0.171.0'
 export const ORIGINATOR = 'codex_cli_rs'
 
 export interface Config {
@@ -56,6 +57,11 @@ export interface Config {
    * catalog's default or fast model.
    */
   anthropicModels: { pattern: string; target: string }[]
+  /**
+   * HTTPS_PROXY / HTTP_PROXY / NO_PROXY (lowercase first), absent when no proxy is set. Every
+   * outbound request passes it to src/http.ts; requests to our own listener and gateway do not.
+   */
+  proxy?: ProxyEnv
   /** The raw environment, for host-specific paths resolved by adapters (pi, openclaw). */
   env: Readonly<Record<string, string | undefined>>
 }
@@ -254,6 +260,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     ),
     anthropicModels:
       e.CHATGPT_CODEX_ANTHROPIC_MODELS ?? modelRules(DEFAULT_ANTHROPIC_MODELS.split(',')),
+    proxy: readProxyEnv(nonEmpty),
     env,
   }
 }

@@ -1,16 +1,22 @@
 /**
  * The only module that talks to undici. Every request has a timeout that covers the whole
  * exchange (connect, headers and body); failures come out as a {@link SkillError} with a
- * stable code; `Retry-After` is parsed in both of its forms.
+ * stable code; `Retry-After` is parsed in both of its forms. Outbound requests carry the
+ * configured proxies (`req.proxy`), applied by undici's own `EnvHttpProxyAgent`.
+ * @see docs/proxy.md
  */
 import type { Agent, Dispatcher } from 'undici'
 import type * as z from './zod.js'
 import { SkillError } from './result.js'
 import { redact } from './redact.js'
+import { proxyFailure, proxyFor, type ProxyEnv } from './proxy.js'
 
 /** One keep-alive pool per process: the gateway reuses upstream connections across requests. */
 let agent: Agent | undefined
+/** The proxying pool, made on the first proxied request (one per proxy setting). */
+const proxied = new Map<string, Dispatcher>()
 let oneShot = false
+const POOL = { keepAliveTimeout: 30_000, connections: 64 }
 
 /**
  * Declares this process a one-shot CLI call (the bundled entries do, except for `serve`).
@@ -25,20 +31,41 @@ let oneShot = false
 export function oneShotProcess(): void {
   oneShot = true
 }
+
+async function undici(): Promise<typeof import('undici')> {
+  if (oneShot) (await import('node:v8')).setFlagsFromString('--liftoff-only')
+  return import('undici')
+}
+
 /**
  * undici (hundreds of KB) loads on the first request, not at import: `status` and a `token`
  * with a fresh token reach this module but never send, and a cold start is their latency.
- * Only `Agent` and its `request` method are used: the bundle's vendor file of undici is built
- * from just those (scripts/build.mjs), which loads in ~45 ms where the whole package took ~115.
+ * Only `Agent`, `EnvHttpProxyAgent` and their `request` method are used: the bundle's vendor
+ * file of undici is built from just those (scripts/build.mjs), the proxy agent evaluated only
+ * when a proxy is set; it loads in ~45 ms where the whole package took ~115.
  */
-async function client(): Promise<Agent> {
+async function client(proxy: ProxyEnv | undefined): Promise<Dispatcher> {
   // Kept after the first load: a dynamic import() per request costs the gateway milliseconds
   // (under a loader hook it is a round trip to the hooks thread).
-  if (agent) return agent
-  if (oneShot) (await import('node:v8')).setFlagsFromString('--liftoff-only')
-  const { Agent } = await import('undici')
-  agent ??= new Agent({ keepAliveTimeout: 30_000, connections: 64 })
-  return agent
+  if (!proxy) {
+    if (agent) return agent
+    const { Agent } = await undici()
+    agent ??= new Agent(POOL)
+    return agent
+  }
+  // undici reads process.env when an option is missing: every option is given, '' for unset,
+  // so src/config.ts stays the one reader of the environment.
+  const opts = {
+    httpProxy: proxy.http?.href ?? '',
+    httpsProxy: proxy.https?.href ?? '',
+    noProxy: proxy.noProxy,
+  }
+  const key = JSON.stringify(opts)
+  const known = proxied.get(key)
+  if (known) return known
+  const { EnvHttpProxyAgent } = await undici()
+  if (!proxied.has(key)) proxied.set(key, new EnvHttpProxyAgent({ ...POOL, ...opts }))
+  return proxied.get(key)!
 }
 
 /** undici's `request(url, ...)` does this split on every call; the Agent takes it ready. */
@@ -66,6 +93,11 @@ export interface HttpRequest {
    */
   idleTimeoutMs?: number
   signal?: AbortSignal
+  /**
+   * The configured proxies (`Config.proxy`): every request to the issuer or the backend passes
+   * them. Requests to our own listener and gateway leave this out and always go direct.
+   */
+  proxy?: ProxyEnv
 }
 
 /**
@@ -117,7 +149,7 @@ export async function send(req: HttpRequest): Promise<HttpResponse> {
   const timeout = AbortSignal.timeout(req.timeoutMs)
   const signal = req.signal ? AbortSignal.any([req.signal, timeout]) : timeout
   const { headers, body } = prepare(req)
-  const dispatcher = await client()
+  const dispatcher = await client(req.proxy)
   try {
     const res = await dispatcher.request({
       ...target(req.url),
@@ -141,7 +173,7 @@ export async function send(req: HttpRequest): Promise<HttpResponse> {
  */
 export async function open(req: HttpRequest): Promise<HttpStream> {
   const { headers, body } = prepare(req)
-  const dispatcher = await client()
+  const dispatcher = await client(req.proxy)
   try {
     const res = await dispatcher.request({
       ...target(req.url),
@@ -179,7 +211,11 @@ export function streamError(
 }
 
 function transportError(err: unknown, req: HttpRequest, timedOut: boolean): SkillError {
-  const where = `${req.method} ${new URL(req.url).origin}${new URL(req.url).pathname}`
+  const via = req.proxy && proxyFor(req.url, req.proxy)
+  const refused = via && proxyFailure(err, req.url, via)
+  if (refused) return refused
+  const url = new URL(req.url)
+  const where = `${req.method} ${url.origin}${url.pathname}${via ? ` (through the proxy ${via.shown})` : ''}`
   const code = (err as { code?: string })?.code ?? ''
   if (timedOut || /TIMEOUT/.test(code) || (err as Error)?.name === 'TimeoutError') {
     return new SkillError('timeout', `${where} did not answer within ${req.timeoutMs} ms`, {

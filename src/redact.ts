@@ -83,6 +83,8 @@ export function redact(text: string): string {
     if (out.includes(secret)) out = out.split(secret).join(MASK)
   }
   out = scrubPieces(out)
+  // Credentials in a URL (a proxy's user:password@): kept as scheme://***@host, as doctor shows it.
+  out = out.replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^\s/@"'<>]+@/gi, '$1***@')
   for (const re of PATTERNS) {
     out = out.replace(re, (match, name?: string, value?: string) => {
       if (typeof value === 'string' && typeof name === 'string' && /^[a-z_]+$/i.test(name)) {

@@ -28,6 +28,7 @@ export const ERROR_CODES = [
   'model_not_available',
   'timeout',
   'network_error',
+  'proxy_error',
   'invalid_response',
   'state_corrupt',
   'state_unsafe',
@@ -117,6 +118,8 @@ const DEFAULT_HINTS: Record<ErrorCode, string> = {
   timeout:
     'The request timed out. Check the network, or raise CHATGPT_CODEX_TIMEOUT_MS, then try again.',
   network_error: 'Could not reach the OpenAI service. Check the network connection and try again.',
+  proxy_error:
+    'The proxy set in HTTPS_PROXY or HTTP_PROXY refused the request or could not be reached; fix or unset it, or list the host in NO_PROXY.',
   invalid_response:
     'The OpenAI service sent a response this tool does not understand. Try again later.',
   state_corrupt:

@@ -1,5 +1,5 @@
 /**
- * Interop with the REAL Codex CLI 0.169.0 binary (`@openai/codex`, pinned in test/clients/) sharing one
+ * Interop with the REAL Codex CLI 0.171.0 binary (`@openai/codex`, pinned in test/clients/) sharing one
  * auth.json with the skill (`CHATGPT_CODEX_STORE=codex`). Every codex call runs with CODEX_HOME
  * and HOME in temp dirs, a timeout, every endpoint on the loopback TLS emulator
  * (docs/codex-cli.md#test-recipes) and any other destination sent to a trap proxy that
@@ -34,7 +34,7 @@ function expireAccessToken(codexHome: string) {
 }
 
 describe.skipIf(!codexHasBinaryForPlatform)(
-  'real codex 0.169.0 shares auth.json with the skill',
+  'real codex 0.171.0 shares auth.json with the skill',
   () => {
     let bin: string
     let tls: ReturnType<typeof makeTls>
@@ -84,7 +84,7 @@ describe.skipIf(!codexHasBinaryForPlatform)(
       }
       mkdirSync(w.env.HOME!, { recursive: true })
       const v = await cx('version', ['--version'], { timeoutMs: 10_000 })
-      expect(v.stdout.trim()).toBe('codex-cli 0.169.0')
+      expect(v.stdout.trim()).toBe('codex-cli 0.171.0')
     })
     afterAll(async () => {
       // eslint-disable-next-line no-console

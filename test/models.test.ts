@@ -108,7 +108,7 @@ describe('models and the registry', () => {
       registry_version: 1,
     })
     const req = w.emu.requests.filter((r) => `${r.method} ${r.path}` === MODELS).at(-1)!
-    expect(req.query).toEqual({ client_version: '0.169.0' })
+    expect(req.query).toEqual({ client_version: '0.171.0' })
     expect(req.headers).toMatchObject({
       authorization: expect.stringMatching(/^Bearer /),
       'chatgpt-account-id': w.emu.account.account_id,

@@ -36,6 +36,7 @@ export async function authedGet(
         url: `${ctx.config.backendUrl}${path}`,
         headers: backendHeaders(ctx, creds),
         timeoutMs: ctx.config.timeoutMs,
+        proxy: ctx.config.proxy,
       })
       return { status: res.status, value: res }
     },

@@ -181,6 +181,7 @@ const BACKEND_FAILURES = new Set([
   'rate_limited',
   'timeout',
   'network_error',
+  'proxy_error',
   'invalid_response',
 ])
 

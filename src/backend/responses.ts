@@ -49,6 +49,7 @@ export async function openResponses(
       raw: payload,
       timeoutMs: ctx.config.timeoutMs,
       idleTimeoutMs: ctx.config.streamIdleMs,
+      proxy: ctx.config.proxy,
       signal: opts.signal,
     })
     if (res.status === 401) res.body.resume() // drained: we retry on a new request

@@ -44,6 +44,7 @@ export interface ForwardedFields {
   text?: unknown
   prompt_cache_key?: unknown
   service_tier?: unknown
+  client_metadata?: unknown
 }
 
 /** What a dialect translates into, before the model is resolved. */

@@ -52,6 +52,8 @@ const FORWARDED = new Set<string>([
   'prompt_cache_key',
   // Forwarded only when the model offers the tier (toUpstream checks it).
   'service_tier',
+  // Codex sends it to the backend itself, and 0.171 to a custom provider (docs/codex-client.md).
+  'client_metadata',
 ])
 const LOCAL = new Set(['stream', 'store', 'instructions', 'include', 'stream_options'])
 

@@ -35,6 +35,7 @@ export async function requestUserCode(cfg: Config, now: number): Promise<UserCod
     url: `${cfg.issuer}/api/accounts/deviceauth/usercode`,
     json: { client_id: cfg.clientId },
     timeoutMs: cfg.timeoutMs,
+    proxy: cfg.proxy,
   })
   return parseUserCode(res, now)
 }
@@ -84,6 +85,7 @@ export async function pollDeviceToken(
     url: `${cfg.issuer}/api/accounts/deviceauth/token`,
     json: { device_auth_id: pending.device_auth_id, user_code: pending.user_code },
     timeoutMs: cfg.timeoutMs,
+    proxy: cfg.proxy,
   })
   return parsePoll(res, now)
 }

@@ -58,6 +58,7 @@ export async function exchangeCode(
       code_verifier: grant.code_verifier,
     },
     timeoutMs: cfg.timeoutMs,
+    proxy: cfg.proxy,
   })
   if (res.status !== 200) throw tokenEndpointError(res, 'The code exchange', now)
   return remember(parseJson(res, TokenSet, 'The token endpoint'))
@@ -80,6 +81,7 @@ export async function refreshGrant(
     headers: { originator: cfg.originator },
     json: { client_id: cfg.clientId, grant_type: 'refresh_token', refresh_token: refreshToken },
     timeoutMs: cfg.timeoutMs,
+    proxy: cfg.proxy,
   })
   if (res.status !== 200) throw refreshError(res, now)
   return remember(parseJson(res, Refreshed, 'The token endpoint'))
@@ -103,6 +105,7 @@ export async function revoke(
       headers: { originator: cfg.originator },
       json,
       timeoutMs: Math.min(cfg.timeoutMs, 10_000),
+      proxy: cfg.proxy,
     })
     return res.status >= 200 && res.status < 300
   } catch {

@@ -8,6 +8,7 @@ import { CHECKS } from '../doctor/checks.js'
 import type { Finding } from '../doctor/finding.js'
 import { onlineCheck } from '../doctor/online.js'
 import { takeSnapshot } from '../doctor/snapshot.js'
+import { proxyView } from '../proxy.js'
 import { statePaths } from '../store/paths.js'
 import { readCredentials } from '../doctor/parse.js'
 import { clockSkewSeconds } from '../auth/clock.js'
@@ -49,6 +50,11 @@ export async function doctor(ctx: Ctx, opts: DoctorOptions = {}) {
     // This machine's clock minus the issuer's, as measured when the tokens arrived.
     clock_skew_s: c && !c.reauth ? clockSkewSeconds(c) : null,
     store: ctx.config.store,
+    // The proxy each service goes through (redacted), or null when no proxy is set.
+    proxy: proxyView(ctx.config.proxy, {
+      issuer: ctx.config.issuer,
+      backend: ctx.config.backendUrl,
+    }),
     online: opts.online === true,
     requests: opts.online
       ? 'one authenticated usage call (plus a refresh if the token was due)'

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto'
 import type { Ctx } from '../context.js'
 import { open, retryAfterSeconds, type HttpStream } from '../http.js'
 import { redact } from '../redact.js'
-import { SkillError } from '../result.js'
+import { run, SkillError } from '../result.js'
 import type { CredentialStore } from '../store/credentials.js'
 import { backendHeaders, withAuth } from './auth.js'
 import type { ResponsesBody } from './upstream.js'
@@ -137,7 +137,7 @@ export function upstreamError(
       'upstream_rejected',
       `The Codex backend refused the sign-in (HTTP ${status})`,
       {
-        hint: 'Run refresh; if it persists, run logout, then start.',
+        hint: `Run ${run('refresh')}; if it persists, run ${run('logout')}, then ${run('start')}.`,
       },
     )
   }

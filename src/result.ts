@@ -165,8 +165,8 @@ const DEFAULT_HINTS: Record<ErrorCode, (x: FailureExtra) => string> = {
     `The local sign-in listener failed. Use the paste fallback (${run('callback', '--url', "'<address>'")}) or ${run('start', '--method', 'device')}.`,
   gateway_not_running: () =>
     `The gateway is not running. Start it with ${run('serve', '--detach')}.`,
-  invalid_argument: (x) =>
-    `Run ${typeof x.function === 'string' ? run('help', x.function) : run('help')} to see the flags and their values.`,
+  invalid_argument: () =>
+    `Run ${run('help')} to see the functions, and ${run('help', '<function>')} for one function's flags and their values.`,
   invalid_config: () => 'Fix the environment variable named in the error, then try again.',
   host_config_unrecognized: () =>
     `A host's config file holds something this tool does not understand, so it was left byte-identical. Fix the file as the warning says (see docs/hosts.md), then run ${run('models', '--force')}.`,

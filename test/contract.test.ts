@@ -228,13 +228,17 @@ describe('help per function', () => {
   afterAll(() => w.close())
 
   it('help <function> and <function> --help print the same JSON object, with values and an example', async () => {
-    for (const fn of Object.keys(SUCCESS)) {
-      const [a, b] = await Promise.all([w.cli(['help', fn]), w.cli([fn, '--help'])])
+    const fns = Object.keys(SUCCESS)
+    const runs = await Promise.all(
+      fns.map((fn) => Promise.all([w.cli(['help', fn]), w.cli([fn, '--help'])])),
+    )
+    runs.forEach(([a, b], i) => {
+      const fn = fns[i]!
       expect(a.code).toBe(0)
       expect(a.stdout).toBe(b.stdout)
       expect(a.json).toMatchObject({ ok: true, function: fn, flags: expect.any(Array) })
       expect(a.json.example).toMatch(new RegExp(`^node /.*/cli\\.cjs ${fn}\\b`))
-    }
+    })
     const start = (await w.cli(['help', 'start', '--pretty'])).stdout
     expect(start.split('\n').length).toBeGreaterThan(5)
     expect(JSON.parse(start).flags).toContainEqual(

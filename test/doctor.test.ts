@@ -1,7 +1,7 @@
 /**
  * `doctor`: read-only (the state dir is byte-for-byte the same afterwards, nothing is created),
  * no request without --online (a loopback server counts connections), and one finding
- * `{id, severity, message, fix}` per problem: modes, stale lock, clock skew, pending age,
+ * `{id, severity, message, hint}` per problem: modes, stale lock, clock skew, pending age,
  * schema version, conflicting env vars (names only), registry/marker consistency, temp files.
  */
 import { createServer, type Server } from 'node:http'

@@ -12,6 +12,8 @@ import { ERROR_CODES } from '../../result.js'
 export const Instant = z.string().check(z.regex(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/))
 /** A count of seconds (a wait or a remaining lifetime), a JSON number. */
 export const Seconds = z.number()
+/** `clock_skew_s`: this machine's clock minus the issuer's, in seconds, measured when tokens arrived. */
+export const ClockSkew = z.number()
 /** Advice for the agent: what to do next or tell the user, with real values and commands. */
 export const Hint = z.string().check(z.minLength(1))
 export const ErrorCode = z.enum(ERROR_CODES)

@@ -11,6 +11,7 @@ import type { ErrorCode } from '../../result.js'
 import {
   Account,
   BrowserPending,
+  ClockSkew,
   Connected,
   DevicePending,
   Gateway,
@@ -42,6 +43,7 @@ const StatusBase = {
 const TokenExpiry = {
   access_token_expires_at: z.nullable(Instant),
   access_token_expires_in_s: z.nullable(Seconds),
+  clock_skew_s: ClockSkew,
 }
 const Pending = (extra: Record<string, z.ZodMiniType>) =>
   z.union([
@@ -142,6 +144,7 @@ export const SUCCESS = {
     ok,
     health: z.enum(['healthy', 'warnings', 'problems']),
     state_dir: z.string(),
+    clock_skew_s: z.nullable(ClockSkew),
     store: Store,
     online: z.boolean(),
     requests: z.string(),
@@ -220,8 +223,19 @@ export const SUCCESS = {
 export type FunctionName = keyof typeof SUCCESS
 
 /** Codes any function may return: bad options, a bad environment, a bug. */
-export const COMMON_ERRORS: ErrorCode[] = ['invalid_argument', 'invalid_config', 'internal_error']
-const STATE: ErrorCode[] = ['state_corrupt', 'state_unsafe', 'lock_timeout']
+export const COMMON_ERRORS: ErrorCode[] = [
+  'invalid_argument',
+  'invalid_config',
+  'interrupted',
+  'internal_error',
+]
+const STATE: ErrorCode[] = [
+  'state_corrupt',
+  'state_unsafe',
+  'state_readonly',
+  'disk_full',
+  'lock_timeout',
+]
 const DEAD: ErrorCode[] = [
   'not_signed_in',
   'refresh_token_expired',
@@ -251,7 +265,7 @@ const SIGNIN: ErrorCode[] = [
 
 /** The error codes each function's failure may carry (besides {@link COMMON_ERRORS}). */
 export const ERRORS: Record<FunctionName, ErrorCode[]> = {
-  status: ['state_corrupt', 'state_unsafe'],
+  status: ['state_corrupt', 'state_unsafe', 'state_readonly'],
   start: ['device_login_unavailable', 'listener_failed', ...WIRE, ...STATE],
   poll: ['pending_id_mismatch', ...SIGNIN],
   callback: SIGNIN,

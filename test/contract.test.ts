@@ -114,6 +114,10 @@ describe('every output matches its schema', () => {
     expect(gw.status).toBe('running')
     await call(w, 'serve', ['--detach'])
     await call(w, 'serve', ['--ui-url'])
+    // The page's "link used up" text names the gateway's own command, runnable from any cwd.
+    const refused = await fetch(`http://127.0.0.1:${gw.port}/ui?code=used-or-unknown`, { redirect: 'manual' })
+    expect(refused.status).toBe(403)
+    expect(await refused.text()).toMatch(/\n {2}node \/\S+\/dist\/cli\.cjs serve --ui-url\n/)
     const s = await call(w, 'status')
     expect(s.gateway).toMatchObject({ running: true, pid: gw.pid })
     const out = await call(w, 'logout')

@@ -115,7 +115,9 @@ describe('every output matches its schema', () => {
     await call(w, 'serve', ['--detach'])
     await call(w, 'serve', ['--ui-url'])
     // The page's "link used up" text names the gateway's own command, runnable from any cwd.
-    const refused = await fetch(`http://127.0.0.1:${gw.port}/ui?code=used-or-unknown`, { redirect: 'manual' })
+    const refused = await fetch(`http://127.0.0.1:${gw.port}/ui?code=used-or-unknown`, {
+      redirect: 'manual',
+    })
     expect(refused.status).toBe(403)
     expect(await refused.text()).toMatch(/\n {2}node \/\S+\/dist\/cli\.cjs serve --ui-url\n/)
     const s = await call(w, 'status')

@@ -2,7 +2,7 @@
  * Help per function: `<function> --help` and `help <function>` print one JSON object with the
  * function's flags (type, allowed values, what each does) and one example, with the command's
  * real path. Loaded only when help is asked for, so the fast entry's bundles carry none of it.
- * @see docs/contract.md#help
+ * @see docs/contract.md
  */
 import type * as z from '../zod.js'
 import { commandLine } from '../proc.js'

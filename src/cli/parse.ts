@@ -51,8 +51,6 @@ export function parseArgs(argv: string[], commands: Record<string, Command>): Pa
       `Unknown function "${printable(fn)}". Functions: ${Object.keys(commands).join(', ')}`,
     )
   out.fn = fn
-  // `<function> --help` wins over the rest of the line: help is asked for, not a run.
-  if (words.includes('--help')) return { ...out, help: true, pretty: words.includes('--pretty') }
   const seen = new Set<string>()
   while (words.length) {
     const word = words.shift()!

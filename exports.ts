@@ -1,7 +1,8 @@
 /**
  * chatgpt-codex-onboarding: sign an agent in to a ChatGPT subscription and register its
  * `openai-codex/*` models. Every function resolves to `{ok: true, ...}` or
- * `{ok: false, error, code, hint, retryable}` and never throws.
+ * `{ok: false, error, code, hint, retryable}` and never throws. Each output's fields are described
+ * by `schemas/<function>.json`; the glossary is docs/contract.md.
  *
  * As a command line: `npx tsx exports.ts <function> [--flag value ...]`.
  */
@@ -66,13 +67,13 @@ export const logout = (opts?: Record<string, never>): R => invoke('logout', opts
 /**
  * Read-only health report: state file and directory modes, stale locks, clock skew, pending
  * login age, schema versions, conflicting env vars, registry consistency. Each finding is
- * `{id, severity, message, fix}`. No request unless `online` (one authenticated usage call).
+ * `{id, severity, message, hint}`; the verdict is `health`. No request unless `online` (one authenticated usage call).
  * Never throws: a failure is a result `{ok: false, code}` with the codes of `doctor` in src/skill/doctor.ts (problems are findings, not failures).
  */
 export const doctor = (opts?: { online?: boolean }): R => invoke('doctor', opts)
 
 /**
- * The `openai-codex/*` models this sign-in can use: `{source: live|cache|fallback, fetched_at,
+ * The `openai-codex/*` models this sign-in can use: `{models_source: live|cache|fallback, fetched_at,
  * stale, models[{id, slug, display_name, context_window, reasoning_levels, default_reasoning,
  * input}]}`. Cached 300 s per account; `force` makes one request. Keeps the model registry
  * (and opted-in host files) in step.
@@ -83,7 +84,7 @@ export const models = (opts?: { force?: boolean }): R => invoke('models', opts)
 
 /**
  * Plan, limit windows labelled by length ("5h", "weekly") with used_percent and resets_at, and
- * credits. Cached 60 s per account; `force` makes one request.
+ * credits (`balance` a number). Cached 60 s per account (`usage_source`); `force` makes one request.
  * Never throws: a failure is a result `{ok: false, code}` with the codes of `usage` in src/skill/usage.ts.
  * @see docs/protocol.md#81-usage-endpoint
  */
@@ -101,7 +102,7 @@ export const token = (opts?: { format?: 'json' | 'raw' | 'openclaw-exec' }): R =
 
 /**
  * One tiny request ("reply with OK") to prove the signed-in model answers: `{model, output_text,
- * latency_ms, usage}`. Exactly one responses request, plus a refresh if one is due.
+ * latency_ms, usage, models_source}`. Exactly one responses request, plus a refresh if one is due.
  * Never throws: a failure is a result `{ok: false, code}` with the codes of `verify` in src/skill/verify.ts (`model_not_available`, ...).
  * @see docs/protocol.md#9-responses-endpoint-with-chatgpt-auth
  */
@@ -120,6 +121,15 @@ export const serve = (opts?: {
   ui_url?: boolean
   cors_origin?: string
 }): R => invoke('serve', opts)
+
+/**
+ * Credential helper for HOST PROCESSES that call the gateway, like `token`: `{key, key_file}`,
+ * the gateway's local key (created on first use). On the command line `gateway-key` prints the
+ * bare key on one line (the registry's keyCommand reads stdout as the API key). Never call it
+ * from a chat or print its result.
+ * Never throws: a failure is a result `{ok: false, code}` (`state_corrupt`, `state_unsafe`, `lock_timeout`).
+ */
+export const gatewayKey = (opts?: Record<string, never>): R => invoke('gateway-key', opts)
 
 function isMain(): boolean {
   const entry = process.argv[1]

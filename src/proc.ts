@@ -3,7 +3,7 @@
  * tool in a child (the browser sign-in listener, the detached gateway). Ground floor: imports
  * nothing from the project.
  */
-import { readFileSync } from 'node:fs'
+import { readFileSync, realpathSync } from 'node:fs'
 
 /**
  * True when `pid` exists and is not a zombie. Signal 0 checks existence without signalling;
@@ -51,4 +51,24 @@ export function selfArgv(args: string[]): string[] | null {
   const e = getEntry()
   if (!e) return null
   return [...process.execArgv.filter((a) => !/^--(inspect|debug)/.test(a)), e, ...args]
+}
+
+/**
+ * The command line that runs this tool's function `fn` from any working directory, for hints
+ * and page texts: `node <abs>/dist/cli.cjs <fn>` when running the installed entry, `npx tsx
+ * <abs>/exports.ts <fn>` from source (a developer's way). Computed from the running entry, so
+ * what the agent reads is what works on this machine. Never throws.
+ * @see docs/contract.md#commands-in-hints
+ */
+export function commandLine(fn: string, ...args: string[]): string {
+  let e = getEntry() ?? 'dist/cli.cjs'
+  try {
+    e = realpathSync(e) // an npm bin symlink resolves to the package's dist/cli.cjs
+  } catch {
+    /* keep the path as given */
+  }
+  const q = (s: string) =>
+    /^[A-Za-z0-9_\/.:=@%+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`
+  const base = e.endsWith('.ts') ? `npx tsx ${q(e)}` : `node ${q(e)}`
+  return [base, fn, ...args].join(' ')
 }

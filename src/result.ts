@@ -5,6 +5,7 @@
  * facade turns any throwable into a {@link Failure} through {@link toFailure}, which is also
  * the one place where error text is scrubbed of secrets.
  */
+import { commandLine } from './proc.js'
 import { redact } from './redact.js'
 
 /** Every code a failure may carry. Stable: hosts and agents switch on these, never on text. */
@@ -66,7 +67,7 @@ export class SkillError extends Error {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause })
     this.name = 'SkillError'
     this.code = code
-    this.hint = opts.hint ?? DEFAULT_HINTS[code]
+    this.hint = opts.hint ?? DEFAULT_HINTS[code](opts.extra ?? {})
     this.retryable = opts.retryable ?? RETRYABLE.has(code)
     this.extra = opts.extra ?? {}
   }
@@ -90,63 +91,97 @@ const RETRYABLE = new Set<ErrorCode>([
   'lock_timeout',
 ])
 
-const RELOGIN = 'Run logout, then start, to sign in again.'
+/** A command the agent can run as written, from any directory: `` `node <abs>/dist/cli.cjs fn` ``. */
+export const run = (fn: string, ...args: string[]) => `\`${commandLine(fn, ...args)}\``
 
-const DEFAULT_HINTS: Record<ErrorCode, string> = {
-  not_signed_in: 'Not signed in. Run start to sign in with ChatGPT.',
-  no_pending_login: 'There is no sign-in in progress. Run start first.',
-  pending_id_mismatch:
-    'That pending_id does not belong to the current sign-in. Use the pending_id from the latest start, or run start again.',
-  device_code_expired: 'The sign-in code expired. Run start again for a new code.',
-  device_login_unavailable:
-    'Device-code sign-in is turned off for this account. Ask the user to enable "device code authorization for Codex" in ChatGPT Settings > Security (workspace admins: workspace permissions), or use start --method browser.',
-  access_denied: 'The sign-in was declined. Run start again if the user wants to retry.',
-  state_mismatch:
-    'That URL does not belong to the current browser sign-in. Ask the user for the URL of the latest attempt, or run start --method browser again.',
-  refresh_token_expired: RELOGIN,
-  refresh_token_reused: RELOGIN,
-  refresh_token_invalidated: RELOGIN,
-  reauth_required: RELOGIN,
-  rate_limited: 'The server is rate limiting requests. Wait retry_after_s seconds, then try again.',
-  usage_limit_reached:
-    'The subscription usage limit is reached. It resets at resets_at; until then the models will refuse requests.',
-  context_length_exceeded:
-    "The conversation is longer than the model's context window (context_window in models). Shorten or compact it, or pick a model with a larger window.",
-  upstream_error: 'The OpenAI service answered with an error. Try again in a moment.',
-  upstream_rejected: 'The OpenAI service refused the request; the error says why.',
-  model_not_available: 'Run models to list the models this account can use.',
-  timeout:
-    'The request timed out. Check the network, or raise CHATGPT_CODEX_TIMEOUT_MS, then try again.',
-  network_error: 'Could not reach the OpenAI service. Check the network connection and try again.',
-  proxy_error:
-    'The proxy set in HTTPS_PROXY or HTTP_PROXY refused the request or could not be reached; fix or unset it, or list the host in NO_PROXY.',
-  invalid_response:
-    'The OpenAI service sent a response this tool does not understand. Try again later.',
-  state_corrupt:
-    'A state file is unreadable. It has been kept as it is; run logout to move it aside, then start to sign in again.',
-  state_unsafe:
-    'The state directory is not safe to use (a symlink, or owned by another user). Fix or remove it, or set CHATGPT_CODEX_HOME to another directory.',
-  state_readonly:
-    'The state directory cannot be written (a read-only file system, or no permission). Make it writable, or set CHATGPT_CODEX_HOME to a writable directory; nothing was changed.',
-  disk_full:
-    'The disk holding the state directory is full. Free some space, then try again; the stored sign-in was kept as it was.',
-  interrupted:
-    'The call was stopped by a signal after its result was saved. Run status to see the sign-in; nothing was lost.',
-  lock_timeout:
-    'Another process is holding the state lock. Try again in a few seconds; run doctor if it persists.',
-  account_mismatch:
-    'The tokens returned belong to a different ChatGPT account; nothing was changed. Run logout, then start, to switch accounts.',
-  codex_api_key_mode:
-    'The Codex CLI is signed in with an API key, which this tool does not overwrite. Run `codex logout` first, or unset CHATGPT_CODEX_STORE.',
-  listener_failed:
-    'The local sign-in listener failed. Use the paste fallback (callback --url) or the device method.',
-  gateway_not_running: 'The gateway is not running. Start it with serve --detach.',
-  invalid_argument: 'Run with --help to see the usage.',
-  invalid_config: 'Fix the environment variable named in the error, then try again.',
-  host_config_unrecognized:
-    "A host's config file holds something this tool does not understand, so it was left byte-identical. Fix the file as the warning says (see docs/hosts.md), then run models --force.",
-  internal_error: 'This is a bug in chatgpt-codex-onboarding. Run doctor and report the error.',
+/**
+ * "in 42 minutes" / "in 2 hours 5 minutes" / "in 30 seconds": a wait in seconds as people say
+ * it, so a hint can carry both the relative phrase and the ISO instant. Never throws.
+ */
+export function inPhrase(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds))
+  if (s < 90) return `in ${s} second${s === 1 ? '' : 's'}`
+  const m = Math.round(s / 60)
+  if (m < 120) return `in ${m} minutes`
+  const h = Math.floor(m / 60)
+  if (h < 48) return `in ${h} hours${m % 60 ? ` ${m % 60} minutes` : ''}`
+  return `in ${Math.round(h / 24)} days`
 }
+
+/** "in 42 minutes, at 2026-12-03T09:12:00.000Z", or "at an unknown time". Never throws. */
+export function whenPhrase(at: unknown, inS: unknown): string {
+  if (typeof at !== 'string') return typeof inS === 'number' ? inPhrase(inS) : 'at an unknown time'
+  return typeof inS === 'number' ? `${inPhrase(inS)}, at ${at}` : `at ${at}`
+}
+
+const relogin = () => `Run ${run('logout')}, then ${run('start')}, to sign in again.`
+
+/** Default hints, built when the error is made: they name real commands and values. */
+const DEFAULT_HINTS: Record<ErrorCode, (x: FailureExtra) => string> = {
+  not_signed_in: () => `Not signed in. Run ${run('start')} to sign in with ChatGPT.`,
+  no_pending_login: () => `There is no sign-in in progress. Run ${run('start')} first.`,
+  pending_id_mismatch: (x) =>
+    `That pending_id does not belong to the current sign-in${typeof x.pending_id === 'string' ? ` (${x.pending_id})` : ''}. Use ${typeof x.pending_id === 'string' ? run('poll', '--pending-id', x.pending_id) : run('poll')}, or run ${run('start')} again.`,
+  device_code_expired: () => `The sign-in code expired. Run ${run('start')} again for a new code.`,
+  device_login_unavailable: () =>
+    `Device-code sign-in is turned off for this account. Ask the user to enable "device code authorization for Codex" in ChatGPT Settings > Security (workspace admins: workspace permissions), or use ${run('start', '--method', 'browser')}.`,
+  access_denied: () =>
+    `The sign-in was declined. Run ${run('start')} again if the user wants to retry.`,
+  state_mismatch: () =>
+    `That URL does not belong to the current browser sign-in. Ask the user for the URL of the latest attempt, or run ${run('start', '--method', 'browser')} again.`,
+  refresh_token_expired: relogin,
+  refresh_token_reused: relogin,
+  refresh_token_invalidated: relogin,
+  reauth_required: relogin,
+  rate_limited: (x) =>
+    `The server is rate limiting requests; it accepts them again ${whenPhrase(x.retry_at, x.retry_after_s)}. Tell the user, and try again on their next message after that, not in a loop.`,
+  usage_limit_reached: (x) =>
+    `The subscription usage limit is reached. It resets ${whenPhrase(x.resets_at, x.retry_after_s)}; until then the models refuse requests. Tell the user; ${run('usage')} shows the windows.`,
+  upstream_error: () =>
+    'The OpenAI service answered with an error. Try again on the next step; if it persists, tell the user.',
+  upstream_rejected: () => 'The OpenAI service refused the request; the error says why.',
+  context_length_exceeded: () =>
+    `The conversation is longer than the model's context window (context_window in ${run('models')}). Shorten or compact it, or pick a model with a larger window.`,
+  model_not_available: () => `Run ${run('models')} to list the models this account can use.`,
+  timeout: () =>
+    'The request timed out. Check the network, or raise CHATGPT_CODEX_TIMEOUT_MS, then try again.',
+  network_error: () =>
+    'Could not reach the OpenAI service. Check the network connection and try again.',
+  proxy_error: (x) =>
+    `The proxy${typeof x.proxy === 'string' ? ` ${x.proxy}` : ''} (HTTPS_PROXY or HTTP_PROXY) refused the request or could not be reached; fix or unset it, or list the host in NO_PROXY.`,
+  invalid_response: () =>
+    'The OpenAI service sent a response this tool does not understand. Try again later.',
+  state_corrupt: () =>
+    `A state file is unreadable. It has been kept as it is; run ${run('logout')} to move it aside, then ${run('start')} to sign in again.`,
+  state_unsafe: () =>
+    'The state directory is not safe to use (a symlink, or owned by another user). Fix or remove it, or set CHATGPT_CODEX_HOME to another directory.',
+  state_readonly: () =>
+    'The state directory cannot be written (a read-only file system, or no permission). Make it writable, or set CHATGPT_CODEX_HOME to a writable directory; nothing was changed.',
+  disk_full: () =>
+    'The disk holding the state directory is full. Free some space, then try again; the stored sign-in was kept as it was.',
+  interrupted: () =>
+    `The call was stopped by a signal after its result was saved. Run ${run('status')} to see the sign-in; nothing was lost.`,
+  lock_timeout: () =>
+    `Another process is holding the state lock. Try again on the next step; run ${run('doctor')} if it persists.`,
+  account_mismatch: () =>
+    `The tokens returned belong to a different ChatGPT account; nothing was changed. Run ${run('logout')}, then ${run('start')}, to switch accounts.`,
+  codex_api_key_mode: () =>
+    'The Codex CLI is signed in with an API key, which this tool does not overwrite. Run `codex logout` first, or unset CHATGPT_CODEX_STORE.',
+  listener_failed: () =>
+    `The local sign-in listener failed. Use the paste fallback (${run('callback', '--url', "'<address>'")}) or ${run('start', '--method', 'device')}.`,
+  gateway_not_running: () =>
+    `The gateway is not running. Start it with ${run('serve', '--detach')}.`,
+  invalid_argument: () =>
+    `Run ${run('help')} to see the functions, and ${run('help', '<function>')} for one function's flags and their values.`,
+  invalid_config: () => 'Fix the environment variable named in the error, then try again.',
+  host_config_unrecognized: () =>
+    `A host's config file holds something this tool does not understand, so it was left byte-identical. Fix the file as the warning says (see docs/hosts.md), then run ${run('models', '--force')}.`,
+  internal_error: () =>
+    `This is a bug in chatgpt-codex-onboarding. Run ${run('doctor')} and report the error.`,
+}
+
+/** The default hint of `code` with `extra`'s values. Never throws. */
+export const defaultHint = (code: ErrorCode, extra: FailureExtra = {}) => DEFAULT_HINTS[code](extra)
 
 /**
  * Turns anything thrown into a {@link Failure}. Unknown errors become `internal_error` with a
@@ -172,7 +207,7 @@ export function toFailure(err: unknown): Failure {
     ok: false,
     error: redact(`Unexpected error: ${message}`),
     code: 'internal_error',
-    hint: DEFAULT_HINTS.internal_error,
+    hint: DEFAULT_HINTS.internal_error({}),
     retryable: false,
   }
 }

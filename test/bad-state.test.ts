@@ -73,7 +73,7 @@ describe('unreadable credentials.json', () => {
         if (fn === 'doctor') {
           const id = kind === 'future_schema' ? 'state_schema_newer' : 'state_file_corrupt'
           expect(r.findings).toContainEqual(expect.objectContaining({ id, severity: 'error' }))
-          expect(r.findings.find((f: any) => f.id === id).fix).toMatch(/\S/)
+          expect(r.findings.find((f: any) => f.id === id).hint).toMatch(/\S/)
         } else {
           expect(r, fn).toMatchObject({ ok: false, code: 'state_corrupt', retryable: false })
           expect(r.error).toMatch(expected)

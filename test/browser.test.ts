@@ -235,7 +235,7 @@ describe('paste fallback (callback --url)', () => {
         method: 'browser',
         listener: null,
       })
-      expect(r.json.instructions).toContain('callback --url')
+      expect(r.json.hint).toContain('callback --url')
       expect(p.listener).toBeNull()
       // The redirect still names the first allowed port; the browser's page there fails (here: our blocker).
       expect(new URL(r.json.authorize_url).searchParams.get('redirect_uri')).toBe(
@@ -243,7 +243,7 @@ describe('paste fallback (callback --url)', () => {
       )
       const polledEarly = await w.cli(['poll'])
       expect(polledEarly.json).toMatchObject({ ok: true, status: 'pending', listener: null })
-      expect(polledEarly.json.message).toContain('callback --url')
+      expect(polledEarly.json.hint).toContain('callback --url')
 
       const auth = await browserGet(r.json.authorize_url)
       const n = w.emu.requests.length
@@ -376,13 +376,13 @@ describe('listener lifetime', () => {
       method: 'browser',
       listener: { running: false },
     })
-    expect(st.json.listener_note).toContain('callback --url')
+    expect(st.json.hint).toContain('callback --url')
     const doc = await w.cli(['doctor'])
     const ids = (doc.json.findings as { id: string }[]).map((f) => f.id)
     expect(ids).toContain('listener_gone')
     const polled = await w.cli(['poll'])
     expect(polled.json).toMatchObject({ ok: true, status: 'pending' })
-    expect(polled.json.message).toContain('callback --url')
+    expect(polled.json.hint).toContain('callback --url')
     // The paste still finishes it.
     const auth = await browserGet(readPendingFile(w.home)!.authorize_url)
     expect((await w.cli(['callback', '--url', auth.location!])).json).toMatchObject({

@@ -39,11 +39,12 @@ describe('device-code sign-in through the CLI', () => {
       ok: true,
       status: 'pending',
       verification_url: `${w.emu.issuer}/codex/device`,
-      poll_after_s: 0,
+      retry_after_s: 0,
     })
     expect(st.json.user_code).toMatch(/\S/)
     expect(st.json.pending_id).toMatch(/^pl_/)
-    expect(st.json.instructions).toContain(st.json.user_code)
+    expect(st.json.hint).toContain(st.json.user_code)
+    expect(st.json.hint).toContain(`poll --pending-id ${st.json.pending_id}`)
     expect(r1).toEqual([USERCODE])
 
     // start never polls by itself: nothing more reaches the emulator until poll is called.
@@ -65,7 +66,7 @@ describe('device-code sign-in through the CLI', () => {
       plan: w.emu.account.plan,
       account_id: w.emu.account.account_id,
     })
-    expect(p2.json.message).toMatch(/reload/i)
+    expect(p2.json.hint).toMatch(/reload/i)
     // The device poll, the code exchange, then the catalog fetch that registers the models.
     expect(r3).toEqual([DEVICE_TOKEN, TOKEN, 'GET /backend-api/codex/models'])
     const exchange = w.emu.requests.findLast((r) => r.path === '/oauth/token')!
@@ -74,6 +75,17 @@ describe('device-code sign-in through the CLI', () => {
       grant_type: 'authorization_code',
       redirect_uri: `${w.emu.issuer}/deviceauth/callback`,
     })
+
+    // A second poll after connecting says so (ok, with the account), without a request.
+    const [again, rAgain] = await requestsDuring(w, () => w.cli(['poll']))
+    expect(again.code).toBe(0)
+    expect(again.json).toMatchObject({
+      ok: true,
+      status: 'connected',
+      already_connected: true,
+      account: p2.json.account,
+    })
+    expect(rAgain).toEqual([])
 
     const [s1, r4] = await requestsDuring(w, () => w.cli(['status']))
     expect(s1.json).toMatchObject({ ok: true, status: 'connected', account: p2.json.account })
@@ -123,7 +135,13 @@ describe('pending-login errors', () => {
     expect(second.json.pending_id).not.toBe(first.json.pending_id)
     const n = w.emu.requests.length
     const stale = await w.cli(['poll', '--pending-id', first.json.pending_id])
-    expect(stale.json).toMatchObject({ ok: false, code: 'pending_id_mismatch', retryable: false })
+    expect(stale.json).toMatchObject({
+      ok: false,
+      code: 'pending_id_mismatch',
+      retryable: false,
+      pending_id: second.json.pending_id,
+    })
+    expect(stale.json.hint).toContain(`poll --pending-id ${second.json.pending_id}`)
     expect(stale.code).toBe(1)
     const wrong = await w.cli(['poll', '--pending-id', 'pl_nothing'])
     expect(wrong.json.code).toBe('pending_id_mismatch')
@@ -146,6 +164,14 @@ describe('pending-login errors', () => {
     expect(early.json).toMatchObject({ ok: true, status: 'pending' })
     expect(early.json.retry_after_s).toBeGreaterThan(0)
     expect(early.json.retry_after_s).toBeLessThanOrEqual(5)
+    // Real values, no loop: the wait as a phrase and an instant, and "after their reply".
+    expect(early.json.hint).toMatch(/in \d+ seconds?, at \d{4}-\d\d-\d\dT/)
+    expect(early.json.hint).toMatch(/after their reply/)
+    expect(early.json.hint).not.toMatch(/\bsleep\b|wait retry_after_s/i)
+    // status reports the same wait that poll enforces.
+    const s = await w.cli(['status'])
+    expect(s.json.retry_after_s).toBeGreaterThan(0)
+    expect(s.json.retry_after_s).toBeLessThanOrEqual(early.json.retry_after_s)
     expect(w.emu.requests.length).toBe(n)
   })
 
@@ -218,7 +244,7 @@ describe('refresh failures and bad state', () => {
       status: 'reauth_required',
       reason: 'refresh_token_reused',
     })
-    expect(st.json.hint).toMatch(/logout, then start/)
+    expect(st.json.hint).toMatch(/logout`, then `.*start`/)
   })
 
   it('reports a corrupt credentials file, keeps it intact, and logout moves it aside', async () => {

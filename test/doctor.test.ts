@@ -1,7 +1,7 @@
 /**
  * `doctor`: read-only (the state dir is byte-for-byte the same afterwards, nothing is created),
  * no request without --online (a loopback server counts connections), and one finding
- * `{id, severity, message, fix}` per problem: modes, stale lock, clock skew, pending age,
+ * `{id, severity, message, hint}` per problem: modes, stale lock, clock skew, pending age,
  * schema version, conflicting env vars (names only), registry/marker consistency, temp files.
  */
 import { createServer, type Server } from 'node:http'
@@ -55,14 +55,14 @@ async function doctor(home: string, env: Record<string, string>) {
   const r = await call('doctor', env)
   expect(r).toMatchObject({ ok: true, online: false, requests: 'none' })
   for (const f of r.findings) {
-    expect(Object.keys(f).sort()).toEqual(['fix', 'id', 'message', 'severity'])
+    expect(Object.keys(f).sort()).toEqual(['hint', 'id', 'message', 'severity'])
     expect(['info', 'warning', 'error']).toContain(f.severity)
   }
   expect(connections).toBe(c0)
   expect(existsSync(home) ? snapshot(home) : undefined).toEqual(before)
   return r as {
-    status: string
-    findings: { id: string; severity: string; message: string; fix: string | null }[]
+    health: string
+    findings: { id: string; severity: string; message: string; hint: string | null }[]
   }
 }
 const ids = (r: { findings: { id: string }[] }) => r.findings.map((f) => f.id)
@@ -76,7 +76,7 @@ describe('doctor', () => {
       CHATGPT_CODEX_ISSUER: origin,
     })
     expect(ids(r)).toEqual(['state_dir_missing', 'not_signed_in'])
-    expect(r.status).toBe('healthy')
+    expect(r.health).toBe('healthy')
     expect(existsSync(home)).toBe(false)
   })
 
@@ -92,11 +92,11 @@ describe('doctor', () => {
       'registry/models-changed': String(now),
     })
     const r = await doctor(home, env)
-    expect(r.status).toBe('healthy')
+    expect(r.health).toBe('healthy')
     expect(ids(r).sort()).toEqual(['clock_skew', 'schema_version'])
     expect(r.findings.find((f) => f.id === 'clock_skew')).toMatchObject({
       severity: 'info',
-      fix: null,
+      hint: null,
     })
   })
 
@@ -108,7 +108,7 @@ describe('doctor', () => {
     const f = r.findings.find((x) => x.id === 'clock_skew')!
     expect(f.severity).toBe('warning')
     expect(f.message).toMatch(/about 60[01] s ahead of/)
-    expect(f.fix).toMatch(/NTP/)
+    expect(f.hint).toMatch(/NTP/)
     // A child whose clock runs 20 minutes slow sees the token as issued in its future.
     const slow = await runCli(['doctor'], {
       ...env,
@@ -163,7 +163,7 @@ describe('doctor', () => {
       }),
     })
     const r3 = await doctor(ended.home, ended.env)
-    expect(r3.status).toBe('problems')
+    expect(r3.health).toBe('problems')
     expect(r3.findings).toContainEqual(
       expect.objectContaining({ id: 'reauth_required', severity: 'error' }),
     )
@@ -193,7 +193,7 @@ describe('doctor', () => {
     expect((await doctor(missing.home, missing.env)).findings).toContainEqual(
       expect.objectContaining({
         id: 'registry_inconsistent',
-        fix: expect.stringMatching(/models --force/),
+        hint: expect.stringMatching(/models --force/),
       }),
     )
     const leftover = setup('reg-leftover', {
@@ -203,7 +203,7 @@ describe('doctor', () => {
     expect((await doctor(leftover.home, leftover.env)).findings).toContainEqual(
       expect.objectContaining({
         id: 'registry_inconsistent',
-        fix: expect.stringMatching(/logout/),
+        hint: expect.stringMatching(/logout/),
       }),
     )
     const noMarker = setup('reg-nomarker', {
@@ -232,7 +232,7 @@ describe('doctor', () => {
     const c0 = connections
     const r = await runCli(['doctor'], env)
     expect(r.code).toBe(0)
-    expect(r.json).toMatchObject({ ok: true, status: 'problems' })
+    expect(r.json).toMatchObject({ ok: true, health: 'problems' })
     expect(r.json.findings).toContainEqual(expect.objectContaining({ id: 'state_file_corrupt' }))
     expect(connections).toBe(c0)
   })
@@ -252,7 +252,7 @@ describe('doctor --online against the emulator', () => {
     expect(r.json).toMatchObject({ ok: true, online: true })
     expect(r.json.checks).toContain('online')
     const f = r.json.findings.find((x: { id: string }) => x.id === 'online')
-    expect(f).toMatchObject({ severity: 'info', fix: null })
+    expect(f).toMatchObject({ severity: 'info', hint: null })
     expect(f.message).toContain(`plan ${w.emu.account.plan}`)
     const made = w.emu.requests.slice(before).map((q) => `${q.method} ${q.path}`)
     expect(made).toEqual(['GET /backend-api/wham/usage'])
@@ -263,11 +263,11 @@ describe('doctor --online against the emulator', () => {
     w.emu.set({ faults: { 'GET /backend-api/wham/usage': { status: 503 } } })
     const r = await w.cli(['doctor', '--online'])
     w.emu.set({ faults: {} })
-    expect(r.json).toMatchObject({ ok: true, status: 'problems' })
+    expect(r.json).toMatchObject({ ok: true, health: 'problems' })
     const f = r.json.findings.find((x: { id: string }) => x.id === 'online')
     expect(f).toMatchObject({ severity: 'error' })
     expect(f.message).toMatch(/upstream_error/)
-    expect(f.fix).toMatch(/\S/)
+    expect(f.hint).toMatch(/\S/)
   })
 })
 

@@ -507,7 +507,10 @@ describe('gateway refusals and streams', () => {
   it('follows the sign-in on disk: after logout requests get 401 not_signed_in', async () => {
     const second = await w.cli(['serve', '--detach'])
     expect(second.json).toMatchObject({ ok: true, already_running: true, pid: gw.pid })
-    await w.cli(['logout'])
+    // logout says what happens to the running gateway: it keeps running and now refuses.
+    const out = await w.cli(['logout'])
+    expect(out.json.gateway).toMatchObject({ running: true, pid: gw.pid, refusing: true })
+    expect(out.json.hint).toMatch(/keeps running and now refuses/)
     const err: any = await client.models.list().catch((e) => e)
     record(err.error)
     expect(err.status).toBe(401)

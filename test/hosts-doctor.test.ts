@@ -57,7 +57,7 @@ describe('doctor: hosts', () => {
     await syncPi(ctx, MODELS)
     await syncOpenclaw(ctx, MODELS)
     const f = await hostFindings(env, root)
-    expect(f.pi).toMatchObject({ id: 'host_ok', severity: 'info', fix: null })
+    expect(f.pi).toMatchObject({ id: 'host_ok', severity: 'info', hint: null })
     expect(f.openclaw).toMatchObject({ id: 'host_ok', severity: 'info' })
     rmSync(root, { recursive: true, force: true })
   })
@@ -71,7 +71,7 @@ describe('doctor: hosts', () => {
     expect(f.pi).toMatchObject({
       id: 'host_file_missing',
       severity: 'warning',
-      fix: expect.stringContaining('models --force'),
+      hint: expect.stringContaining('models --force'),
     })
 
     writeFileSync(oc, '{}')
@@ -105,7 +105,7 @@ describe('doctor: hosts', () => {
 
     await writeRegistry(ctx, 'signed-out', [])
     f = await hostFindings(env, root)
-    expect(f.pi).toMatchObject({ id: 'host_entry_stale', fix: expect.stringContaining('logout') })
+    expect(f.pi).toMatchObject({ id: 'host_entry_stale', hint: expect.stringContaining('logout') })
     expect(f.openclaw).toMatchObject({ id: 'host_ok', severity: 'info' })
     rmSync(root, { recursive: true, force: true })
   })

@@ -131,7 +131,7 @@ beforeAll(async () => {
     hosts: { openclaw: { action: 'written' }, pi: { action: 'written' } },
   })
   expect(p.json.warnings).toBeUndefined()
-  models = p.json.models.map((m: string) => m.replace(/^openai-codex\//, ''))
+  models = p.json.registry.models.map((m: string) => m.replace(/^openai-codex\//, ''))
 }, 900_000)
 
 afterAll(async () => {

@@ -49,7 +49,11 @@ describe('models and the registry', () => {
     const want = visible(w.emu.modes.models)
     expect(want.length).toBeGreaterThan(0)
     expect(want.length).toBeLessThan(w.emu.modes.models.length) // the emulator hides one
-    expect(p.json).toMatchObject({ status: 'connected', models: want, models_source: 'live' })
+    expect(p.json).toMatchObject({
+      status: 'connected',
+      registry: { models: want },
+      models_source: 'live',
+    })
     const { doc, marker } = registry(w)
     expect(doc.models.map((m: { id: string }) => m.id)).toEqual(want)
     expect(doc.provider).toMatchObject({
@@ -82,9 +86,9 @@ describe('models and the registry', () => {
     expect(n1).toBe(0)
     expect(m1.json).toMatchObject({
       ok: true,
-      source: 'cache',
+      models_source: 'cache',
       stale: false,
-      registry_changed: false,
+      registry: { changed: false },
     })
     expect(m1.json.models.map((m: { id: string }) => m.id)).toEqual(visible(w.emu.modes.models))
     expect(m1.json.models[0]).toEqual({
@@ -102,10 +106,9 @@ describe('models and the registry', () => {
     expect(n2).toBe(1)
     expect(m2.json).toMatchObject({
       ok: true,
-      source: 'live',
+      models_source: 'live',
       stale: false,
-      registry_changed: false,
-      registry_version: 1,
+      registry: { changed: false, version: 1 },
     })
     const req = w.emu.requests.filter((r) => `${r.method} ${r.path}` === MODELS).at(-1)!
     expect(req.query).toEqual({ client_version: '0.171.0' })
@@ -120,7 +123,7 @@ describe('models and the registry', () => {
       w.cli(['models'], { CHATGPT_CODEX_CLOCK_OFFSET_MS: '301000' }),
     )
     expect(n3).toBe(1)
-    expect(m3.json.source).toBe('live')
+    expect(m3.json.models_source).toBe('live')
   })
 
   it('a changed catalog rewrites the registry and bumps the marker; the same one does not', async () => {
@@ -138,12 +141,12 @@ describe('models and the registry', () => {
       ],
     })
     const m = await w.cli(['models', '--force'])
-    expect(m.json).toMatchObject({ registry_changed: true, registry_version: before + 1 })
+    expect(m.json).toMatchObject({ registry: { changed: true, version: before + 1 } })
     const { doc, marker } = registry(w)
     expect(doc.models[0].id).toBe('openai-codex/gpt-new')
     expect(marker.version).toBe(before + 1)
     const again = await w.cli(['models', '--force'])
-    expect(again.json).toMatchObject({ registry_changed: false, registry_version: before + 1 })
+    expect(again.json).toMatchObject({ registry: { changed: false, version: before + 1 } })
   })
 
   it('a backend 500 keeps the last-known-good list (stale), and the registry as it was', async () => {
@@ -154,10 +157,10 @@ describe('models and the registry', () => {
     expect(n).toBe(1)
     expect(m.json).toMatchObject({
       ok: true,
-      source: 'cache',
+      models_source: 'cache',
       stale: true,
       stale_reason: { code: 'upstream_error' },
-      registry_changed: false,
+      registry: { changed: false },
     })
     expect(m.json.models.map((x: { id: string }) => x.id)).toEqual(
       good.doc.models.map((x: { id: string }) => x.id),
@@ -171,8 +174,7 @@ describe('models and the registry', () => {
     expect(out.json).toMatchObject({
       ok: true,
       status: 'disconnected',
-      models: [],
-      registry_changed: true,
+      registry: { models: [], changed: true },
     })
     const { doc, marker } = registry(w)
     expect(doc.provider.state).toBe('signed-out')
@@ -200,12 +202,12 @@ describe('a dead catalog from the start', () => {
     expect(p.json).toMatchObject({
       status: 'connected',
       models_source: 'fallback',
-      models: bundled,
+      registry: { models: bundled },
     })
     const m = await w.cli(['models'])
     expect(m.json).toMatchObject({
       ok: true,
-      source: 'fallback',
+      models_source: 'fallback',
       stale: true,
       count: bundled.length,
     })
@@ -217,7 +219,7 @@ describe('a dead catalog from the start', () => {
     const empty = await w.cli(['models', '--force'])
     expect(empty.json).toMatchObject({
       ok: true,
-      source: 'fallback',
+      models_source: 'fallback',
       stale_reason: { code: 'invalid_response' },
     })
     expect(empty.json.count).toBe(bundled.length)

@@ -148,7 +148,7 @@ describe('GET /v1/ui/usage', () => {
     credits: { has_credits: false, unlimited: false, balance: null },
     other_limits: [],
     fetched_at: '2026-12-03T00:00:00.000Z',
-    source: 'live' as const,
+    usage_source: 'live' as const,
   }
   const serve = async (load: Parameters<typeof usageRoute>[2]) => {
     const ctx = {} as Ctx // one gateway's context: its loads in flight are shared

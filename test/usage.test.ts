@@ -35,22 +35,26 @@ describe('usage through the CLI', () => {
         { label: '5h', used_percent: 12, window_minutes: 300, resets_at: expect.any(String) },
         { label: 'weekly', used_percent: 40, window_minutes: 10080, resets_at: expect.any(String) },
       ],
-      credits: { has_credits: false, unlimited: false, balance: '0' },
+      credits: { has_credits: false, unlimited: false, balance: 0 },
       other_limits: [],
       fetched_at: expect.any(String),
-      source: 'live',
+      usage_source: 'live',
     })
     const [u2, r2] = await requestsDuring(w, () => w.cli(['usage']))
     expect(r2).toEqual([])
-    expect(u2.json).toMatchObject({ ok: true, source: 'cache', fetched_at: u1.json.fetched_at })
+    expect(u2.json).toMatchObject({
+      ok: true,
+      usage_source: 'cache',
+      fetched_at: u1.json.fetched_at,
+    })
     const [u3, r3] = await requestsDuring(w, () => w.cli(['usage', '--force']))
     expect(r3).toEqual([USAGE])
-    expect(u3.json.source).toBe('live')
+    expect(u3.json.usage_source).toBe('live')
     const [u4, r4] = await requestsDuring(w, () =>
       w.cli(['usage'], { CHATGPT_CODEX_CLOCK_OFFSET_MS: '61000' }),
     )
     expect(r4).toEqual([USAGE])
-    expect(u4.json.source).toBe('live')
+    expect(u4.json.usage_source).toBe('live')
   })
 
   it('maps a 429 to rate_limited with retry_after_s from Retry-After', async () => {
@@ -68,7 +72,7 @@ describe('usage through the CLI', () => {
   it('on a 401 refreshes once and retries once', async () => {
     w.emu.set({ faults: { [USAGE]: { status: 401, times: 1 } } })
     const [u, r] = await requestsDuring(w, () => w.cli(['usage', '--force']))
-    expect(u.json).toMatchObject({ ok: true, source: 'live' })
+    expect(u.json).toMatchObject({ ok: true, usage_source: 'live' })
     expect(r).toEqual([USAGE, TOKEN, USAGE])
   })
 
@@ -77,7 +81,7 @@ describe('usage through the CLI', () => {
     const [u, r] = await requestsDuring(w, () =>
       w.cli(['usage', '--force'], { CHATGPT_CODEX_CLOCK_OFFSET_MS: String(56 * 60_000) }),
     )
-    expect(u.json).toMatchObject({ ok: true, source: 'live' })
+    expect(u.json).toMatchObject({ ok: true, usage_source: 'live' })
     expect(r).toEqual([TOKEN, USAGE])
   })
 
@@ -112,7 +116,8 @@ describe('8 concurrent usage --force processes with a near-expiry token', () => 
   it('make exactly 1 upstream refresh and no refresh-token reuse', async () => {
     w.emu.reset()
     const runs = await Promise.all(Array.from({ length: 8 }, () => w.cli(['usage', '--force'])))
-    for (const u of runs) expect(u.json).toMatchObject({ ok: true, source: 'live', plan: 'pro' })
+    for (const u of runs)
+      expect(u.json).toMatchObject({ ok: true, usage_source: 'live', plan: 'pro' })
     expect(w.emu.stats.refreshes).toBe(1)
     expect(w.emu.stats.reuse).toBe(0)
     expect(w.emu.count(TOKEN)).toBe(1)

@@ -75,7 +75,7 @@ export async function skillRows(w: World): Promise<Row[]> {
       note: 'cache hit (fetched < 300 s ago)',
       ...both(w, ['models'], w.signedIn, {
         before: prime,
-        check: expect('models', (j) => j.source === 'cache'),
+        check: expect('models', (j) => j.models_source === 'cache'),
       }),
       requests: 0,
     },

@@ -8,7 +8,7 @@
  */
 import { retryAfterSeconds } from '../http.js'
 import { redact } from '../redact.js'
-import { SkillError } from '../result.js'
+import { run, SkillError } from '../result.js'
 import type { EventData } from './events.js'
 
 /** The error object of a failed call or event, as far as it is read (any field may be absent). */
@@ -119,7 +119,10 @@ export function mapBackendFailure(f: BackendFailure, now: number): SkillError {
     return new SkillError(
       'upstream_rejected',
       `The Codex backend refused the sign-in (HTTP ${f.status})`,
-      { hint: 'Run refresh; if it persists, run logout, then start.', extra },
+      {
+        hint: `Run ${run('refresh')}; if it persists, run ${run('logout')}, then ${run('start')}.`,
+        extra,
+      },
     )
   }
   return new SkillError(

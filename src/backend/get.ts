@@ -4,7 +4,7 @@
  */
 import type { Ctx } from '../context.js'
 import { send, statusError, type HttpResponse } from '../http.js'
-import { SkillError } from '../result.js'
+import { run, SkillError } from '../result.js'
 import type { CredentialStore } from '../store/credentials.js'
 import type { Credentials } from '../store/schemas.js'
 import { backendHeaders, withAuth } from './auth.js'
@@ -49,7 +49,7 @@ export async function authedGet(
       'upstream_rejected',
       `${what} refused the sign-in (HTTP ${res.status}) even after a token refresh`,
       {
-        hint: 'Run refresh, then try again; if it persists, run logout, then start, to sign in again.',
+        hint: `Run ${run('refresh')}, then try again; if it persists, run ${run('logout')}, then ${run('start')}, to sign in again.`,
       },
     )
   }

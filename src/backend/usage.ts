@@ -64,7 +64,8 @@ export const UsageView = z.object({
   credits: z.object({
     has_credits: z.boolean(),
     unlimited: z.boolean(),
-    balance: z.nullable(z.string()),
+    /** A JSON number (the endpoint sends a decimal string such as "12.5"). */
+    balance: z.nullable(z.number()),
   }),
   /** Metered features with their own limits (`additional_rate_limits`), same window shape. */
   other_limits: z.array(
@@ -125,7 +126,7 @@ export function parseUsage(res: HttpResponse, now: number): UsageView {
     credits: {
       has_credits: b.credits?.has_credits ?? false,
       unlimited: b.credits?.unlimited ?? false,
-      balance: b.credits?.balance ?? null,
+      balance: decimal(b.credits?.balance),
     },
     other_limits: (b.additional_rate_limits ?? []).map((a) => ({
       name: a.limit_name ?? a.metered_feature ?? 'unnamed',
@@ -137,7 +138,7 @@ export function parseUsage(res: HttpResponse, now: number): UsageView {
 
 export interface Usage extends UsageView {
   fetched_at: string
-  source: 'live' | 'cache'
+  usage_source: 'live' | 'cache'
 }
 
 /**
@@ -157,7 +158,7 @@ export async function loadUsage(ctx: Ctx, opts: { force?: boolean } = {}): Promi
       return {
         ...cached.data,
         fetched_at: new Date(cached.fetched_at).toISOString(),
-        source: 'cache',
+        usage_source: 'cache',
       }
     }
   }
@@ -165,5 +166,12 @@ export async function loadUsage(ctx: Ctx, opts: { force?: boolean } = {}): Promi
   const fetchedAt = ctx.now()
   const view = parseUsage(res, fetchedAt)
   await writeCache(ctx, 'usage', account, view, fetchedAt)
-  return { ...view, fetched_at: new Date(fetchedAt).toISOString(), source: 'live' }
+  return { ...view, fetched_at: new Date(fetchedAt).toISOString(), usage_source: 'live' }
+}
+
+/** "12.5" -> 12.5; null for none or a value that is not a finite number. Never throws. */
+function decimal(v: string | null | undefined): number | null {
+  if (v == null || v.trim() === '') return null
+  const n = Number(v)
+  return Number.isFinite(n) ? n : null
 }

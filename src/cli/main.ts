@@ -8,10 +8,22 @@ import { catchCrashes, runCli, type Write } from './run.js'
 
 export type { Write }
 
-/** The --help text. Built when asked for: it reads every command's flag schemas. */
-export const usage = () => `Usage: chatgpt-codex-onboarding <function> [--flag value ...] [--pretty]
+/**
+ * The help: for a function, its help object (src/cli/help.ts, loaded only then); else the global
+ * text. Built when asked for: it reads every command's flag schemas.
+ */
+export const usage = async (fn = ''): Promise<string | object> => {
+  if (fn && Object.hasOwn(COMMANDS, fn))
+    return (await import('./help.js')).functionHelp(fn, COMMANDS[fn]!)
+  return globalUsage()
+}
 
-Prints one JSON object on stdout. Exit status: 0 ok, 1 failed, 2 usage error.
+const globalUsage = () => `Usage: chatgpt-codex-onboarding <function> [--flag value ...] [--pretty]
+
+Prints one JSON object on stdout (token --format raw|openclaw-exec and gateway-key, the
+credential helpers for host processes, print a bare credential). Exit status: 0 ok, 1 failed,
+2 usage error. Help of one function, as JSON: help <function> (or <function> --help).
+Output schemas: schemas/<function>.json; field glossary: docs/contract.md.
 
 Functions:
 ${Object.entries(COMMANDS)

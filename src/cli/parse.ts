@@ -3,7 +3,7 @@
  * repeated flags, values on switches, missing values and stray words are all usage errors.
  */
 import * as z from '../zod.js'
-import { SkillError } from '../result.js'
+import { run, SkillError } from '../result.js'
 import type { Command } from './command.js'
 
 export interface Parsed {
@@ -13,7 +13,10 @@ export interface Parsed {
   help: boolean
 }
 
-const usage = (message: string) => new SkillError('invalid_argument', message)
+const usage = (message: string, fn?: string) =>
+  new SkillError('invalid_argument', message, {
+    hint: `Run ${fn ? run('help', fn) : run('help')} to see ${fn ? 'its flags, their values and an example' : 'the functions'}.`,
+  })
 const MAX_ARG = 8192
 
 /**
@@ -33,8 +36,14 @@ export function parseArgs(argv: string[], commands: Record<string, Command>): Pa
     if (w.length > MAX_ARG) throw usage(`An argument is longer than ${MAX_ARG} characters`)
   }
   const fn = words.shift()
-  if (fn === undefined || fn === '--help' || fn === '-h' || fn === 'help') {
-    return { ...out, help: true }
+  if (fn === undefined || fn === '--help' || fn === '-h') return { ...out, help: true }
+  // `help <function>`: that function's help; `help` alone: the global text.
+  if (fn === 'help') {
+    const [name, ...rest] = words.filter((w) => w !== '--pretty')
+    if (name === undefined) return { ...out, help: true, pretty: words.includes('--pretty') }
+    if (rest.length || !Object.hasOwn(commands, name))
+      throw usage(`help takes one function name. Functions: ${Object.keys(commands).join(', ')}`)
+    return { ...out, fn: name, help: true, pretty: words.includes('--pretty') }
   }
   const command = Object.hasOwn(commands, fn) ? commands[fn] : undefined
   if (!command)
@@ -46,11 +55,11 @@ export function parseArgs(argv: string[], commands: Record<string, Command>): Pa
   while (words.length) {
     const word = words.shift()!
     if (!word.startsWith('--'))
-      throw usage(`Unexpected word "${printable(word)}" (flags start with --)`)
+      throw usage(`Unexpected word "${printable(word)}" (flags start with --)`, fn)
     const [name, inline] = splitInline(word.slice(2))
     if (name === 'pretty' || name === 'help') {
-      if (inline !== undefined) throw usage(`--${name} takes no value`)
-      if (seen.has(name)) throw usage(`--${name} is given twice`)
+      if (inline !== undefined) throw usage(`--${name} takes no value`, fn)
+      if (seen.has(name)) throw usage(`--${name} is given twice`, fn)
       seen.add(name)
       if (name === 'pretty') out.pretty = true
       else out.help = true
@@ -61,24 +70,25 @@ export function parseArgs(argv: string[], commands: Record<string, Command>): Pa
       const known = Object.keys(command.flags).map((f) => `--${f}`)
       throw usage(
         `${fn} has no flag --${printable(name)}${known.length ? ` (flags: ${known.join(', ')})` : ''}`,
+        fn,
       )
     }
-    if (seen.has(name)) throw usage(`--${name} is given twice`)
+    if (seen.has(name)) throw usage(`--${name} is given twice`, fn)
     seen.add(name)
     const isSwitch = isSwitchFlag(schema)
     let value: unknown
     if (isSwitch) {
-      if (inline !== undefined) throw usage(`--${name} is a switch and takes no value`)
+      if (inline !== undefined) throw usage(`--${name} is a switch and takes no value`, fn)
       value = true
     } else {
       value = inline ?? words.shift()
       if (value === undefined || (inline === undefined && String(value).startsWith('--'))) {
-        throw usage(`--${name} needs a value`)
+        throw usage(`--${name} needs a value`, fn)
       }
     }
     const parsed = schema.safeParse(value)
     if (!parsed.success)
-      throw usage(`--${name}: ${parsed.error.issues[0]?.message ?? 'invalid value'}`)
+      throw usage(`--${name}: ${parsed.error.issues[0]?.message ?? 'invalid value'}`, fn)
     out.opts[optionName(name)] = parsed.data
   }
   return out
@@ -107,7 +117,8 @@ function printable(s: string): string {
  */
 export function checkOptions(fn: string, command: Command, opts: unknown): Record<string, unknown> {
   if (opts === undefined || opts === null) return {}
-  if (typeof opts !== 'object' || Array.isArray(opts)) throw usage(`${fn} takes an options object`)
+  if (typeof opts !== 'object' || Array.isArray(opts))
+    throw usage(`${fn} takes an options object`, fn)
   const shape: Record<string, z.ZodMiniType> = {}
   for (const [name, schema] of Object.entries(command.flags)) {
     // Programmatic callers pass booleans as booleans.
@@ -116,7 +127,7 @@ export function checkOptions(fn: string, command: Command, opts: unknown): Recor
   const parsed = z.strictObject(shape).safeParse(opts)
   if (!parsed.success) {
     const issue = parsed.error.issues[0]
-    throw usage(`${fn}: ${issue?.path.join('.') || 'options'}: ${issue?.message ?? 'invalid'}`)
+    throw usage(`${fn}: ${issue?.path.join('.') || 'options'}: ${issue?.message ?? 'invalid'}`, fn)
   }
   return parsed.data
 }

@@ -38,14 +38,14 @@ export function catchCrashes(write: Write): void {
 
 /**
  * Runs `argv` (without node and script) against `commands` and returns the exit status.
- * `usage` gives the --help text.
+ * `usage` gives the help: the global text for `fn` '', else that function's help object.
  * Never throws: failures are results (`invalid_argument` for bad argv, else the operation's codes).
  */
 export async function runCli(
   argv: string[],
   write: Write,
   commands: Record<string, Command>,
-  usage: () => string,
+  usage: (fn: string) => string | Promise<string | object>,
 ): Promise<number> {
   const emit = (result: Result, pretty: boolean, code: number): number => {
     write(`${JSON.stringify(result, null, pretty ? 2 : undefined)}\n`)
@@ -59,7 +59,10 @@ export async function runCli(
     return emit(toFailure(err), pretty, 2)
   }
   if (parsed.help) {
-    write(usage())
+    // The global help is text; a function's help is one JSON object (readable with --pretty).
+    const help = await usage(parsed.fn)
+    if (typeof help === 'string') write(help)
+    else emit({ ok: true, ...help }, parsed.pretty, 0)
     return 0
   }
   const command = commands[parsed.fn]!

@@ -4,6 +4,7 @@
  */
 import { clockOffset, localExpiry } from '../auth/clock.js'
 import { processAlive } from '../proc.js'
+import { run } from '../result.js'
 import { ago, type Check } from './finding.js'
 import { readCredentials, readPending } from './parse.js'
 
@@ -21,7 +22,7 @@ export const credentials: Check = (s) => {
         id: 'not_signed_in',
         severity: 'info',
         message: 'Not signed in',
-        fix: 'Run start to sign in with ChatGPT.',
+        hint: `Run ${run('start')} to sign in with ChatGPT.`,
       },
     ]
   if (c.reauth) {
@@ -30,7 +31,7 @@ export const credentials: Check = (s) => {
         id: 'reauth_required',
         severity: 'error',
         message: `The sign-in has ended (${c.reauth.code})`,
-        fix: 'Run logout, then start, to sign in again.',
+        hint: `Run ${run('logout')}, then ${run('start')}, to sign in again.`,
       },
     ]
   }
@@ -41,7 +42,7 @@ export const credentials: Check = (s) => {
         id: 'access_token_expired',
         severity: 'info',
         message: 'The access token has expired',
-        fix: 'Nothing is required: the next call that needs it refreshes it.',
+        hint: 'Nothing is required: the next call that needs it refreshes it.',
       },
     ]
   }
@@ -67,7 +68,7 @@ export const clockSkew: Check = (s) => {
         id: 'clock_skew',
         severity: 'info',
         message: `The local clock is within ${ago(Math.abs(worst))} of the issuer's (${skewS})`,
-        fix: null,
+        hint: null,
       },
     ]
   }
@@ -77,7 +78,7 @@ export const clockSkew: Check = (s) => {
       id: 'clock_skew',
       severity: 'warning',
       message: `The local clock is about ${ago(Math.abs(worst))} ${dir} the issuer's (${skewS}, measured from the access token's iat when it arrived); token expiry decisions correct for it`,
-      fix: 'Synchronise the system clock (NTP): TLS, logs and other programs still depend on it.',
+      hint: 'Synchronise the system clock (NTP): TLS, logs and other programs still depend on it.',
     },
   ]
 }
@@ -94,7 +95,7 @@ export const pendingAge: Check = (s) => {
         id: 'pending_expired',
         severity: 'info',
         message: `A ${p.method} sign-in started ${ago(age)} ago has expired`,
-        fix: 'Nothing is required: the next start replaces it.',
+        hint: `Nothing is required: the next ${run('start')} replaces it.`,
       },
     ]
   }
@@ -103,7 +104,7 @@ export const pendingAge: Check = (s) => {
       id: 'pending_login',
       severity: 'info',
       message: `A ${p.method} sign-in started ${ago(age)} ago is waiting for approval (expires in ${ago(p.expires_at - s.now)})`,
-      fix: 'Ask the user to approve, then call poll; or start --force to begin again.',
+      hint: `Ask the user to approve, then run ${run('poll')} after their reply; or ${run('start', '--force')} to begin again.`,
     },
   ]
 }
@@ -119,7 +120,7 @@ export const listener: Check = (s) => {
       id: 'listener_gone',
       severity: 'warning',
       message: `The browser sign-in's callback listener (pid ${p.listener.pid}, port ${p.listener.port}) is no longer running`,
-      fix: 'Finish with the paste fallback (callback --url <the address the browser ended on>), or run start --method browser --force.',
+      hint: `Finish with the paste fallback (${run('callback', '--url', "'<the address the browser ended on>'")}), or run ${run('start', '--method', 'browser', '--force')}.`,
     },
   ]
 }
@@ -130,5 +131,5 @@ export const conflictingEnv: Check = (s) =>
     id: 'conflicting_env',
     severity: 'warning' as const,
     message: `${name} is set: hosts and the Codex CLI may use it instead of the ChatGPT sign-in`,
-    fix: `Unset ${name} in the agent's environment to use the subscription.`,
+    hint: `Unset ${name} in the agent's environment to use the subscription.`,
   }))

@@ -3,6 +3,7 @@
  * content and schema version, locks, temp files. Pure functions of the {@link Snapshot}.
  */
 import { basename } from 'node:path'
+import { run } from '../result.js'
 import { SCHEMA_VERSION } from '../store/json-file.js'
 import type { Check, Finding } from './finding.js'
 import { ago } from './finding.js'
@@ -23,7 +24,7 @@ export const stateDir: Check = (s) => {
         id: 'state_dir_missing',
         severity: 'info',
         message: `The state directory ${home.path} does not exist yet`,
-        fix: 'Nothing to do: start creates it.',
+        hint: `Nothing to do: ${run('start')} creates it.`,
       },
     ]
   }
@@ -31,7 +32,7 @@ export const stateDir: Check = (s) => {
     id: 'state_dir_unsafe',
     severity: 'error',
     message: `The state directory ${home.path} ${why}; every command refuses it`,
-    fix: 'Remove or fix it, or set CHATGPT_CODEX_HOME to another directory.',
+    hint: 'Remove or fix it, or set CHATGPT_CODEX_HOME to another directory.',
   })
   if (home.kind === 'symlink') return [unsafe('is a symbolic link')]
   if (home.kind !== 'dir') return [unsafe('is not a directory')]
@@ -42,7 +43,7 @@ export const stateDir: Check = (s) => {
         id: 'state_dir_mode',
         severity: 'warning',
         message: `The state directory ${home.path} has mode ${octal(home.mode!)}; it should be 0700`,
-        fix: `chmod 700 ${home.path} (the next command that reads state does it and reports it).`,
+        hint: `chmod 700 ${home.path} (the next command that reads state does it and reports it).`,
       },
     ]
   }
@@ -58,7 +59,7 @@ export const fileModes: Check = (s) =>
         id: 'state_file_unsafe',
         severity: 'error',
         message: `${f.path} ${why}; it is refused, never followed`,
-        fix: `Remove ${f.path} (or replace it with a regular file), then run start.`,
+        hint: `Remove ${f.path} (or replace it with a regular file), then run ${run('start')}.`,
       },
     ]
     if (f.kind === 'missing' || f.kind === 'file') {
@@ -69,7 +70,7 @@ export const fileModes: Check = (s) =>
             id: 'state_file_mode',
             severity: 'warning',
             message: `${name} has mode ${octal(f.mode!)}; it should be 0600`,
-            fix: `chmod 600 ${f.path} (the next command that reads it does it and reports it).`,
+            hint: `chmod 600 ${f.path} (the next command that reads it does it and reports it).`,
           },
         ]
       }
@@ -93,7 +94,7 @@ export const schema: Check = (s) =>
           id: 'state_schema_newer',
           severity: 'error',
           message: `${name} has schema version ${r.newer}; this build reads up to ${SCHEMA_VERSION}`,
-          fix: 'Upgrade chatgpt-codex-onboarding; the file is kept as it is.',
+          hint: 'Upgrade chatgpt-codex-onboarding; the file is kept as it is.',
         },
       ]
     }
@@ -103,7 +104,7 @@ export const schema: Check = (s) =>
           id: 'state_file_corrupt',
           severity: 'error',
           message: `${name} ${r.problem}`,
-          fix: 'Run logout (it moves the file aside, never deletes it), then start to sign in again.',
+          hint: `Run ${run('logout')} (it moves the file aside, never deletes it), then ${run('start')} to sign in again.`,
         },
       ]
     }
@@ -113,7 +114,7 @@ export const schema: Check = (s) =>
         id: 'schema_version',
         severity: 'info',
         message: `${name}: schema version ${String(r.version)} (this build reads up to ${SCHEMA_VERSION})`,
-        fix: null,
+        hint: null,
       },
     ]
   })
@@ -128,13 +129,13 @@ export const locks: Check = (s) =>
           id: 'stale_lock',
           severity: 'warning',
           message: `${l.path} was last refreshed ${ago(age)} ago (stale after ${s.ctx.config.lockStaleMs} ms): its holder stopped without releasing it`,
-          fix: `Nothing is required: the next call takes it over. To clear it now: rmdir ${l.path}`,
+          hint: `Nothing is required: the next call takes it over. To clear it now: rmdir ${l.path}`,
         }
       : {
           id: 'lock_held',
           severity: 'info',
           message: `${l.path} is held by a running process (refreshed ${ago(age)} ago)`,
-          fix: null,
+          hint: null,
         }
   })
 
@@ -147,6 +148,6 @@ export const tempFiles: Check = (s) =>
           id: 'temp_files',
           severity: 'warning',
           message: `${s.tempFiles.length} temporary file(s) left by an interrupted write: ${s.tempFiles.map((f) => basename(f)).join(', ')}`,
-          fix: 'Nothing is required: the next write of that file removes them.',
+          hint: 'Nothing is required: the next write of that file removes them.',
         },
       ]

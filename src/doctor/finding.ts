@@ -1,13 +1,13 @@
 /** What a `doctor` check reports, and the one formatting helper the checks share. */
 import type { Snapshot } from './snapshot.js'
 
-/** One finding of a check; `fix` is null when nothing is needed. */
+/** One finding of a check; `hint` is null when nothing is needed. */
 export interface Finding {
   id: string
   severity: 'info' | 'warning' | 'error'
   message: string
   /** What to do about it; null when nothing is needed. */
-  fix: string | null
+  hint: string | null
 }
 
 /** A check: a pure function of the snapshot (no I/O of its own but a PID probe). */

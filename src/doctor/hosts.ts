@@ -3,6 +3,7 @@
  * and the gateway runs where its record says.
  */
 import type { Check, Finding } from './finding.js'
+import { run } from '../result.js'
 import { readCredentials } from './parse.js'
 
 /** The registry (issue 4) says signed-in exactly when the credentials do; the marker follows it. */
@@ -29,7 +30,7 @@ export const registry: Check = (s) => {
       id: 'registry_inconsistent',
       severity: 'warning',
       message: `The registry's credential command reads ${readsHome}, not this state dir (${s.ctx.config.home})`,
-      fix: 'Run models --force with the CHATGPT_CODEX_HOME the hosts should use.',
+      hint: `Run ${run('models', '--force')} with the CHATGPT_CODEX_HOME the hosts should use.`,
     })
   }
   const registered = state === 'signed-in'
@@ -41,14 +42,14 @@ export const registry: Check = (s) => {
         state === undefined
           ? `Signed in, but ${s.registry.path} does not exist: hosts do not list the models`
           : `Signed in, but ${s.registry.path} says "${state}"`,
-      fix: 'Run models --force to register the models again.',
+      hint: `Run ${run('models', '--force')} to register the models again.`,
     })
   } else if (!signedIn && state !== undefined && registered) {
     out.push({
       id: 'registry_inconsistent',
       severity: 'warning',
       message: `Not signed in, but ${s.registry.path} still lists the models as signed-in`,
-      fix: 'Run logout to unregister them.',
+      hint: `Run ${run('logout')} to unregister them.`,
     })
   }
   if (state !== undefined && s.marker.kind === 'missing') {
@@ -56,14 +57,14 @@ export const registry: Check = (s) => {
       id: 'marker_missing',
       severity: 'warning',
       message: `${s.marker.path} is missing: hosts watching it will not notice registry changes`,
-      fix: 'Run models --force to write it.',
+      hint: `Run ${run('models', '--force')} to write it.`,
     })
   } else if (state !== undefined && (s.marker.mtimeMs ?? 0) + 1000 < (s.registry.mtimeMs ?? 0)) {
     out.push({
       id: 'marker_stale',
       severity: 'warning',
       message: `${s.marker.path} is older than the registry: hosts may show an old model list`,
-      fix: 'Run models --force to bump it.',
+      hint: `Run ${run('models', '--force')} to bump it.`,
     })
   }
   return out
@@ -79,7 +80,7 @@ export const gateway: Check = (s) => {
         id: 'gateway_running',
         severity: 'info',
         message: `The gateway runs at ${g.url} (pid ${g.pid})`,
-        fix: null,
+        hint: null,
       },
     ]
   }
@@ -88,7 +89,7 @@ export const gateway: Check = (s) => {
       id: 'gateway_gone',
       severity: 'warning',
       message: `A gateway was recorded at ${g.url} (pid ${g.pid}) but its process is gone`,
-      fix: 'Run serve --detach to start it again, or serve --stop to clear the record.',
+      hint: `Run ${run('serve', '--detach')} to start it again, or ${run('serve', '--stop')} to clear the record.`,
     },
   ]
 }

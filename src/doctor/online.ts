@@ -23,7 +23,7 @@ export async function onlineCheck(ctx: Ctx): Promise<Finding> {
       id: 'online',
       severity: 'info',
       message: `An authenticated usage call succeeded${plan}${refreshed}: the sign-in works end to end`,
-      fix: null,
+      hint: null,
     }
   } catch (err) {
     const f = toFailure(err)
@@ -31,7 +31,7 @@ export async function onlineCheck(ctx: Ctx): Promise<Finding> {
       id: 'online',
       severity: 'error',
       message: `The authenticated usage call failed: ${f.code}: ${f.error}`,
-      fix: f.hint,
+      hint: f.hint,
     }
   }
 }

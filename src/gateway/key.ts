@@ -3,7 +3,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto'
 import { join } from 'node:path'
 import type { Ctx } from '../context.js'
 import { registerSecret } from '../redact.js'
-import { SkillError } from '../result.js'
+import { run, SkillError } from '../result.js'
 import { ensureDir } from '../store/fsafe.js'
 import { readJson, writeJson } from '../store/json-file.js'
 import { lockOptions, withLock } from '../store/lock.js'
@@ -29,7 +29,7 @@ export async function loadOrCreateKey(ctx: Ctx): Promise<string> {
     } catch (err) {
       if (!(err instanceof SkillError) || err.code !== 'state_corrupt') throw err
       throw new SkillError('state_corrupt', `${err.message} (expected {"key": "<64 hex>"})`, {
-        hint: `Delete ${keyPath(ctx)}: the next serve makes a new key, and clients need the new one (gateway-key).`,
+        hint: `Delete ${keyPath(ctx)}: the next ${run('serve', '--detach')} makes a new key, and clients need the new one (${run('gateway-key')}).`,
         extra: { path: keyPath(ctx) },
       })
     }

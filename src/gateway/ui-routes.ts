@@ -176,7 +176,7 @@ export async function usageRoute(
       limit_reached: u.limit_reached,
       windows: u.windows,
       fetched_at: u.fetched_at,
-      source: u.source,
+      source: u.usage_source,
     })
   } catch (err) {
     sendError(res, err)

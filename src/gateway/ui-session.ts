@@ -8,6 +8,7 @@
  * Only hashes are kept, in memory: a session lasts until the gateway stops.
  */
 import { createHash, randomBytes } from 'node:crypto'
+import { commandLine } from '../proc.js'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 
 /** How long a minted code may be redeemed. */
@@ -108,12 +109,14 @@ export const PAGE_HEADERS = {
   'cache-control': 'no-store',
 } as const
 
-const REFUSED = `This link to the chatgpt-codex-onboarding page is used up, expired or unknown.
+/** The refusal page names the command with its real path (this gateway's own entry). */
+const refused =
+  () => `This link to the chatgpt-codex-onboarding page is used up, expired or unknown.
 Links work once, for 5 minutes, and only until the gateway restarts.
 
 Get a new one: ask your agent for a new page link, or run
 
-  npx tsx exports.ts serve --ui-url
+  ${commandLine('serve', '--ui-url')}
 `
 
 /**
@@ -125,7 +128,7 @@ export function redeemCode(sessions: UiSessions, code: string, res: ServerRespon
   const value = sessions.redeem(code)
   if (value === undefined) {
     res.writeHead(403, { ...PAGE_HEADERS, 'content-type': 'text/plain; charset=utf-8' })
-    res.end(REFUSED)
+    res.end(refused())
     return
   }
   res.writeHead(303, {

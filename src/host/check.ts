@@ -8,7 +8,7 @@
 import { readFile } from 'node:fs/promises'
 import { isDeepStrictEqual } from 'node:util'
 import type { Ctx } from '../context.js'
-import { toFailure } from '../result.js'
+import { run, toFailure } from '../result.js'
 import { isObject, type Json } from './host-file.js'
 import {
   isOurOpenclawProvider,
@@ -61,7 +61,8 @@ function entries(ctx: Ctx, host: Host, doc: Json, models: RegistryModel[]) {
   ]
 }
 
-const REWRITE = 'Run models --force to rewrite it (the previous file is kept as <file>.bak).'
+const REWRITE = () =>
+  `Run ${run('models', '--force')} to rewrite it (the previous file is kept as <file>.bak).`
 
 /** The findings for one host's file. */
 async function checkHost(ctx: Ctx, host: Host, signedIn: boolean, models: RegistryModel[]) {
@@ -84,7 +85,7 @@ async function checkHost(ctx: Ctx, host: Host, signedIn: boolean, models: Regist
           'host_file_missing',
           'warning',
           `${path} does not exist: the models are not in ${host}`,
-          'Run models --force to write it.',
+          `Run ${run('models', '--force')} to write it.`,
         )
       : f('host_ok', 'info', `${path} does not exist (not signed in: nothing to register)`, null)
   }
@@ -109,7 +110,7 @@ async function checkHost(ctx: Ctx, host: Host, signedIn: boolean, models: Regist
       'host_entry_foreign',
       'warning',
       `${path} has a "${foreign.name}" entry this tool did not write; it is left alone and the models are not registered there`,
-      'Rename or remove that entry, then run models --force.',
+      `Rename or remove that entry, then run ${run('models', '--force')}.`,
     )
   if (!signedIn)
     return present.length
@@ -117,7 +118,7 @@ async function checkHost(ctx: Ctx, host: Host, signedIn: boolean, models: Regist
           'host_entry_stale',
           'warning',
           `${path} still holds our entry while not signed in`,
-          'Run logout to remove it.',
+          `Run ${run('logout')} to remove it.`,
         )
       : f('host_ok', 'info', `${path} parses and holds no entry of ours (not signed in)`, null)
   if (present.length < found.length)
@@ -128,7 +129,7 @@ async function checkHost(ctx: Ctx, host: Host, signedIn: boolean, models: Regist
         .filter((e) => e.value === undefined)
         .map((e) => `"${e.name}"`)
         .join(' and ')}: the models are not in ${host}`,
-      'Run models --force to write it.',
+      `Run ${run('models', '--force')} to write it.`,
     )
   const api = (found[0]!.value as Json).api
   if (host === 'openclaw' && api !== OPENCLAW_API)
@@ -136,7 +137,7 @@ async function checkHost(ctx: Ctx, host: Host, signedIn: boolean, models: Regist
       'host_entry_outdated',
       'error',
       `${path} holds our provider with api "${String(api)}", which OpenClaw 2026.9.6 refuses (and then refuses the whole config)`,
-      REWRITE,
+      REWRITE(),
     )
   const differs = found.filter((e) => !isDeepStrictEqual(e.value, e.want()))
   if (differs.length)
@@ -144,7 +145,7 @@ async function checkHost(ctx: Ctx, host: Host, signedIn: boolean, models: Regist
       'host_entry_outdated',
       'warning',
       `${path} holds our entry, but ${differs.map((e) => `"${e.name}"`).join(' and ')} differs from what this version writes for the current models`,
-      REWRITE,
+      REWRITE(),
     )
   return f(
     'host_ok',

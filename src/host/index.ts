@@ -10,15 +10,26 @@ import type { ModelView } from '../backend/models.js'
 import type { HostFileReport } from './host-file.js'
 import type { RegistryModel, RegistryReport, RegistryState } from './registry.js'
 
+/**
+ * The `registry` field of every result: where the provider file is, its state, the model ids it
+ * lists and when it changed; `version` (the marker) and `changed` when this call wrote it.
+ * @see docs/contract.md#glossary
+ */
+export interface RegistryView {
+  path: string
+  state: RegistryState | null
+  models: string[]
+  updated_at: string | null
+  version?: number
+  changed?: boolean
+}
+
 /** A summary of what registration wrote, for the operation's result. */
 export interface HostReport {
-  registry?: string
-  models?: string[]
+  /** The registry as this call left it (the same object `status` shows, plus version/changed). */
+  registry?: RegistryView
   /** Where the catalog came from at registration (live, cache, fallback). */
   models_source?: string
-  /** Marker version after this change; `registry_changed` false when nothing was rewritten. */
-  registry_version?: number
-  registry_changed?: boolean
   hosts?: Record<string, HostFileReport>
   warnings?: string[]
 }
@@ -41,12 +52,14 @@ export async function publish(
     const { registryModel, writeRegistry } = await import('./registry.js')
     models = views === null ? null : views.map(registryModel)
     const r: RegistryReport = await writeRegistry(ctx, state, models ?? [])
-    Object.assign(report, {
-      registry: r.path,
+    report.registry = {
+      path: r.path,
+      state: r.state,
       models: r.models,
-      registry_version: r.version,
-      registry_changed: r.changed,
-    })
+      updated_at: r.updated_at,
+      version: r.version,
+      changed: r.changed,
+    }
   } catch (err) {
     warnings.push(`registry: ${warn(err)}`)
   }
@@ -81,6 +94,9 @@ export async function onSignedIn(
     const report = await publish(ctx, 'signed-in', visibleModels(cat.models))
     return { ...report, models_source: cat.source }
   } catch (err) {
+    // A refresh refused while fetching the catalog ends the sign-in: take the models out of
+    // every picker here too, so the registry agrees with the next status.
+    await onFailure(ctx, err)
     return { warnings: [`models: ${warn(err)}`] }
   }
 }

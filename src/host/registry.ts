@@ -187,6 +187,8 @@ export interface RegistryReport {
   version: number
   state: RegistryState
   models: string[]
+  /** When the provider file's content last changed (ISO 8601). */
+  updated_at: string
 }
 
 /**
@@ -206,17 +208,28 @@ export async function writeRegistry(
   // unlocked read (files are replaced atomically) without loading the lock or write libraries.
   const seen = await current(ctx)
   if (seen.marker && sameDoc(seen.doc, doc)) {
-    return { ...base, changed: false, version: seen.marker.version }
+    return {
+      ...base,
+      changed: false,
+      version: seen.marker.version,
+      updated_at: seen.doc?.provider.updatedAt ?? doc.provider.updatedAt,
+    }
   }
   await prepareDir(join(p.dir, 'providers'))
   return withLock(p.lock, lockOptions(ctx), async () => {
     const { doc: old, marker } = await current(ctx)
     const same = sameDoc(old, doc)
-    if (same && marker) return { ...base, changed: false, version: marker.version }
+    if (same && marker)
+      return {
+        ...base,
+        changed: false,
+        version: marker.version,
+        updated_at: old?.provider.updatedAt ?? doc.provider.updatedAt,
+      }
     if (!same) await writeJson(p.provider, doc, { locked: true })
     const version = (marker?.version ?? 0) + 1
     await writeJson(p.marker, { version, updatedAt: doc.provider.updatedAt }, { locked: true })
-    return { ...base, changed: true, version }
+    return { ...base, changed: true, version, updated_at: doc.provider.updatedAt }
   })
 }
 

@@ -10,11 +10,12 @@ import type { Ctx } from '../context.js'
 import { send } from '../http.js'
 import { authorizeUrl, redirectUri } from '../oauth/authorize.js'
 import { newPkce, newState } from '../oauth/pkce.js'
-import { ERROR_CODES, SkillError, type ErrorCode } from '../result.js'
+import { ERROR_CODES, run, SkillError, type ErrorCode } from '../result.js'
 import { openStore } from '../store/credentials.js'
 import { newPendingId, type PendingStore } from '../store/pending.js'
 import type { BrowserPending } from '../store/schemas.js'
-import { accountView, browserPendingView, listenerAlive, RELOAD_MESSAGE } from './views.js'
+import { accountView, browserPendingView, connectedHint, listenerAlive } from './views.js'
+import { assertAlive } from './finish.js'
 
 /** How long `start` waits for the listener to say which port it bound. */
 const HANDSHAKE_MS = 10_000
@@ -59,7 +60,7 @@ export async function startBrowser(
     outcome: null,
   }
   await pending.write(p)
-  return browserPendingView(p)
+  return browserPendingView(p, ctx.now())
 }
 
 /**
@@ -76,16 +77,16 @@ export async function pollBrowser(
   if (p.outcome) return settleOutcome(ctx, p, pending)
   if (ctx.now() >= p.expires_at) {
     throw new SkillError('device_code_expired', 'The browser sign-in has expired (10 minutes)', {
-      hint: 'Run start --method browser again for a new link.',
+      hint: `Run ${run('start', '--method', 'browser')} again for a new link.`,
     })
   }
-  const view = browserPendingView(p)
-  const running = (view.listener as { running?: boolean } | null)?.running === true
+  const view = browserPendingView(p, ctx.now())
+  const running = view.listener?.running === true
   return {
     ...view,
-    message: running
-      ? 'Not finished yet. Ask the user to finish in the browser, then call poll again when they say so; or, if the page did not load, use callback --url with the address they copy.'
-      : "The listener is not running, so poll cannot see the browser: ask the user for the address the browser ended on and call callback --url '<that address>'.",
+    hint: running
+      ? `Not finished yet. Ask the user to finish in the browser and tell you; run ${run('poll', '--pending-id', p.pending_id)} after their reply; or, if the page did not load, run ${run('callback', '--url', "'<the address they copy>'")}.`
+      : `The listener is not running, so poll cannot see the browser: ask the user for the address the browser ended on and run ${run('callback', '--url', "'<that address>'")}.`,
   }
 }
 
@@ -104,17 +105,13 @@ export async function settleOutcome(ctx: Ctx, p: BrowserPending, pending: Pendin
     throw new SkillError(code, o.error ?? 'The browser sign-in failed')
   }
   const creds = await (await openStore(ctx)).read()
-  if (!creds)
-    throw new SkillError(
-      'not_signed_in',
-      'The browser sign-in finished, but no sign-in is stored now',
-    )
+  assertAlive(creds)
   return {
     status: 'connected' as const,
     method: 'browser' as const,
     account: accountView(creds),
     ...o.host,
-    message: RELOAD_MESSAGE,
+    hint: connectedHint(),
   }
 }
 

@@ -8,7 +8,7 @@ import { credentialsFrom } from '../auth/session.js'
 import { exchangeCode } from '../oauth/tokens.js'
 import { sameState } from '../oauth/pkce.js'
 import { registerSecret } from '../redact.js'
-import { SkillError } from '../result.js'
+import { run, SkillError } from '../result.js'
 import type { PendingStore } from '../store/pending.js'
 import type { BrowserPending, Credentials, Pending } from '../store/schemas.js'
 import { settleOutcome, stopListener } from './browser.js'
@@ -124,14 +124,14 @@ export async function finishPasted(
 ) {
   if (!p || p.method !== 'browser') {
     throw new SkillError('no_pending_login', 'No browser sign-in is in progress', {
-      hint: 'Run status: if it says connected, the sign-in is already done. Otherwise run start --method browser.',
+      hint: `Run ${run('status')}: if it says connected, the sign-in is already done. Otherwise run ${run('start', '--method', 'browser')}.`,
     })
   }
   // The listener may have finished it already (the browser reached it after all).
   if (p.outcome) return settleOutcome(ctx, p, pending)
   if (ctx.now() >= p.expires_at) {
     throw new SkillError('device_code_expired', 'The browser sign-in has expired (10 minutes)', {
-      hint: 'Run start --method browser again for a new link.',
+      hint: `Run ${run('start', '--method', 'browser')} again for a new link.`,
     })
   }
   const v = judge(p, q)

@@ -11,7 +11,8 @@ import { SkillError } from '../result.js'
 import { newPendingId, type PendingStore } from '../store/pending.js'
 import type { DevicePending } from '../store/schemas.js'
 import { finishSignIn } from './finish.js'
-import { devicePendingView } from './views.js'
+import { deviceWaitS, devicePendingView } from './views.js'
+import { inPhrase, run } from '../result.js'
 
 /** Device logins live 15 minutes (the CLI's limit). */
 export const DEVICE_TTL_MS = 15 * 60_000
@@ -55,12 +56,14 @@ export async function pollDevice(ctx: Ctx, p: DevicePending, pending: PendingSto
     throw new SkillError('device_code_expired', 'The sign-in code has expired')
   }
   const now = ctx.now()
-  const readyAt = p.last_poll_at == null ? now : p.last_poll_at + p.interval_s * 1000
-  if (now < readyAt) {
+  const wait = deviceWaitS(p, now)
+  if (wait > 0) {
+    // No sleep, no loop: the agent relays the wait and polls after the user's next reply.
     return {
-      status: 'pending' as const,
-      retry_after_s: Math.ceil((readyAt - now) / 1000),
-      message: 'Too soon to check again; no request was made. Wait retry_after_s seconds.',
+      ...devicePendingView(p, now),
+      hint:
+        `Too soon: no request was made (the server allows one check every ${p.interval_s} s; the next is accepted ${inPhrase(wait)}, at ${new Date(now + wait * 1000).toISOString()}). ` +
+        `Do not wait or loop: ask the user to finish on the page ${p.verification_url} with the code ${p.user_code} and tell you; run ${run('poll', '--pending-id', p.pending_id)} after their reply.`,
     }
   }
   // Recorded before the request, so a crash or a racing process still respects the interval.
@@ -78,11 +81,10 @@ export async function pollDevice(ctx: Ctx, p: DevicePending, pending: PendingSto
     throw err
   }
   if (outcome.state === 'pending') {
+    const polled = { ...p, last_poll_at: now }
     return {
-      status: 'pending' as const,
-      retry_after_s: p.interval_s,
-      message:
-        'Not approved yet. Ask the user to finish on the page (enter the code and approve), then call poll again when they say so.',
+      ...devicePendingView(polled, now),
+      hint: `Not approved yet. Ask the user to finish on the page ${p.verification_url} (enter the code ${p.user_code} and approve) and tell you; run ${run('poll', '--pending-id', p.pending_id)} after their reply (accepted ${inPhrase(deviceWaitS(polled, now))} from now).`,
     }
   }
   // The exchange spends the code: it runs inside finishSignIn's held window, up to the write.

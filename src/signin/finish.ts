@@ -4,7 +4,8 @@ import { onSignedIn } from '../host/index.js'
 import { openStore } from '../store/credentials.js'
 import type { PendingStore } from '../store/pending.js'
 import type { BrowserPending, Credentials } from '../store/schemas.js'
-import { accountView, RELOAD_MESSAGE } from './views.js'
+import { accountView, connectedHint } from './views.js'
+import { SkillError, run } from '../result.js'
 
 /**
  * Runs the code exchange `obtain` and stores its credentials as one rotation: disk space is
@@ -37,17 +38,38 @@ export async function finishSignIn(
   )
   const host = await onSignedIn(ctx, creds, store)
   const moved = moved_aside.length ? { moved_aside } : {}
+  // Registering fetched the catalog with the new tokens; if that ended the sign-in (a refresh
+  // refused at once), say so now rather than "connected" followed by a status that disagrees.
+  const after = await store.read()
   if (recordFor) {
-    await pending.write({
-      ...recordFor,
-      outcome: { status: 'connected', host: { ...host, ...moved } },
-    })
+    const outcome = after?.reauth
+      ? { status: 'failed' as const, code: after.reauth.code, error: deadMessage }
+      : { status: 'connected' as const, host: { ...host, ...moved } }
+    await pending.write({ ...recordFor, outcome })
   }
+  assertAlive(after)
   return {
     status: 'connected' as const,
     account: accountView(creds),
     ...host,
     ...moved,
-    message: RELOAD_MESSAGE,
+    hint: connectedHint(),
   }
+}
+
+const deadMessage =
+  'The sign-in completed, but the issuer refused its first token refresh: the sign-in has already ended'
+
+/**
+ * Throws when the stored sign-in is already dead (a refresh refused while registering), so no
+ * result says `connected` while the next `status` says `reauth_required`.
+ * @throws SkillError the recorded reauth code, `not_signed_in` (nothing stored).
+ */
+export function assertAlive(c: Credentials | undefined): asserts c is Credentials {
+  if (!c)
+    throw new SkillError('not_signed_in', 'The sign-in finished, but no sign-in is stored now')
+  if (c.reauth)
+    throw new SkillError(c.reauth.code, deadMessage, {
+      hint: `The models are unregistered. Run ${run('logout')}, then ${run('start')}, to sign in again; if it happens again, run ${run('doctor')} (clock skew, account state).`,
+    })
 }

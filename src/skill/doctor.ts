@@ -35,7 +35,8 @@ export async function doctor(ctx: Ctx, opts: DoctorOptions = {}) {
   // Each enabled host's config file (read-only; src/host/check.ts).
   const { checkHosts } = await import('../host/check.js')
   const hostFindings = await checkHosts(ctx)
-  findings.push(...hostFindings)
+  // Host findings advise in `fix`; the output vocabulary's advice field is `hint`.
+  findings.push(...hostFindings.map(({ fix, ...f }) => ({ ...f, hint: fix })))
   if (opts.online) findings.push(await onlineCheck(ctx))
   const worst = findings.some((f) => f.severity === 'error')
     ? 'problems'
@@ -45,11 +46,11 @@ export async function doctor(ctx: Ctx, opts: DoctorOptions = {}) {
   const creds = readCredentials(snapshot)
   const c = 'value' in creds ? creds.value : undefined
   return {
-    status: worst,
+    health: worst,
     state_dir: ctx.config.home,
     // This machine's clock minus the issuer's, as measured when the tokens arrived.
     clock_skew_s: c && !c.reauth ? clockSkewSeconds(c) : null,
-    store: ctx.config.store,
+    store: { kind: ctx.config.store, path: credentialsPath(ctx) },
     // The proxy each service goes through (redacted), or null when no proxy is set.
     proxy: proxyView(ctx.config.proxy, {
       issuer: ctx.config.issuer,

@@ -5,7 +5,8 @@
 import type { Ctx } from '../context.js'
 import { onSignedOut } from '../host/index.js'
 import { revoke } from '../oauth/tokens.js'
-import { SkillError } from '../result.js'
+import { run, SkillError } from '../result.js'
+import { recordedGateway } from '../store/gateway-record.js'
 import { openStore } from '../store/credentials.js'
 import { pendingStore } from '../store/pending.js'
 
@@ -26,8 +27,9 @@ async function readKeepingCorrupt<T>(
 
 /**
  * Signs out: stops a browser listener, clears the pending login, revokes the refresh token
- * (best effort), removes the credentials and unregisters the models. Corrupt state files are
- * moved aside, not kept in the way.
+ * (best effort), removes the credentials and unregisters the models. A running gateway is left
+ * running and the result says so: it now refuses requests with 401 `not_signed_in`.
+ * Corrupt state files are moved aside, not kept in the way.
  * @throws SkillError `state_unsafe`, `lock_timeout` (the revoke's own failures are reported as
  *   `revoked: false`, never thrown).
  * @see docs/protocol.md#45-revocation-logout-and-replacement-at-login
@@ -58,15 +60,38 @@ export async function logout(ctx: Ctx) {
     if (await store.remove()) removed.push(store.path)
   })
   const host = await onSignedOut(ctx)
+  const { gateway, said: gatewaySaid } = await gatewayAfterLogout(ctx)
+  const said = [
+    revoked === null
+      ? 'There was no sign-in to revoke.'
+      : revoked
+        ? 'The refresh token was revoked at the issuer.'
+        : 'The revoke request failed (best effort); the local sign-in is removed anyway.',
+    gatewaySaid,
+    `Run ${run('start')} to sign in again.`,
+  ]
   return {
     status: 'disconnected' as const,
     was_signed_in: revoked !== null,
     revoked,
-    ...(revoked === null
-      ? {}
-      : { revoke_note: 'A revoke request was sent to the issuer (best effort).' }),
     removed,
     ...(moved_aside.length ? { moved_aside } : {}),
     ...host,
+    gateway,
+    hint: said.filter(Boolean).join(' '),
+  }
+}
+
+/**
+ * The gateway after a logout: it keeps running (its page and live feed show the sign-out, and
+ * the next sign-in serves again without a restart) and refuses model requests with 401
+ * `not_signed_in` meanwhile. From its record alone: no request, no key created. Never throws.
+ */
+async function gatewayAfterLogout(ctx: Ctx) {
+  const g = await recordedGateway(ctx).catch(() => undefined)
+  if (!g) return { gateway: { running: false as const }, said: '' }
+  return {
+    gateway: { running: true as const, url: g.url, pid: g.pid, port: g.port, refusing: true },
+    said: `The gateway at ${g.url} (pid ${g.pid}) keeps running and now refuses model requests with 401 not_signed_in until the next sign-in; stop it with ${run('serve', '--stop')} if it is no longer wanted.`,
   }
 }

@@ -29,15 +29,13 @@ export async function models(ctx: Ctx, opts: ModelsOptions = {}) {
   const list = visibleModels(cat.models)
   const host = await publish(ctx, 'signed-in', list)
   return {
-    source: cat.source,
+    models_source: cat.source,
     fetched_at: cat.fetched_at,
     stale: cat.stale,
     ...(cat.stale_reason ? { stale_reason: cat.stale_reason } : {}),
     count: list.length,
     models: list,
     registry: host.registry ?? null,
-    registry_version: host.registry_version ?? null,
-    registry_changed: host.registry_changed ?? false,
     ...(host.hosts ? { hosts: host.hosts } : {}),
     ...(host.warnings ? { warnings: host.warnings } : {}),
   }

@@ -20,7 +20,7 @@ export async function refresh(ctx: Ctx) {
     refreshed,
     ...(refreshed
       ? {}
-      : { note: 'Another process refreshed the tokens a moment ago; they were reused.' }),
+      : { hint: 'Another process refreshed the tokens a moment ago; they were reused.' }),
     account: accountView(creds),
     ...tokenExpiry(creds, ctx.now()),
   }

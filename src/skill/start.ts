@@ -3,7 +3,7 @@
  * pending login is returned again without a request, unless `force`.
  */
 import type { Ctx } from '../context.js'
-import { SkillError } from '../result.js'
+import { run, SkillError } from '../result.js'
 import { startDevice } from '../signin/device.js'
 import { accountView, browserPendingView, devicePendingView } from '../signin/views.js'
 import { openStore } from '../store/credentials.js'
@@ -29,7 +29,7 @@ export async function start(ctx: Ctx, opts: StartOptions = {}) {
       return {
         status: 'connected' as const,
         account: accountView(creds),
-        message: 'Already signed in. Use start --force to sign in again (for another account).',
+        hint: `Already signed in; nothing was started. Run ${run('start', '--force')} to sign in again (for another account).`,
       }
     }
   }
@@ -48,7 +48,7 @@ export async function start(ctx: Ctx, opts: StartOptions = {}) {
       method === 'browser'
         ? await (await import('../signin/browser.js')).startBrowser(ctx, pending)
         : await startDevice(ctx, pending)
-    return moved_aside ? { ...started, moved_aside } : started
+    return moved_aside ? { ...started, moved_aside: [moved_aside] } : started
   })
 }
 
@@ -65,5 +65,5 @@ async function readOrQuarantine(pending: PendingStore, force: boolean) {
 
 async function view(ctx: Ctx, p: Pending) {
   if (p.method === 'device') return devicePendingView(p, ctx.now())
-  return browserPendingView(p)
+  return browserPendingView(p, ctx.now())
 }

@@ -3,6 +3,7 @@
  * no token in the output.
  */
 import type { Ctx } from '../context.js'
+import { run } from '../result.js'
 import { isFresh } from '../auth/session.js'
 import type { FixNote } from '../store/fsafe.js'
 import { codexChatgptSignIn } from '../store/codex-auth.js'
@@ -17,6 +18,7 @@ import {
 } from '../signin/views.js'
 import { recordedGateway } from '../store/gateway-record.js'
 import { readRegistrySummary, registryPaths } from '../host/registry.js'
+import type { RegistryView } from '../host/index.js'
 
 const CODEX_SHARE_HINT =
   'The Codex CLI is signed in to ChatGPT on this machine. Setting CHATGPT_CODEX_STORE=codex would share that one sign-in (codex and this tool then use one refresh-token lineage). Never copy its tokens into this tool.'
@@ -45,7 +47,7 @@ export async function status(ctx: Ctx) {
       state: reg?.state ?? null,
       models: reg?.models ?? [],
       updated_at: reg?.updatedAt ?? null,
-    },
+    } satisfies RegistryView,
     store: { kind: store.kind, path: store.path },
     gateway: await gatewayStatus(ctx),
     ...(codex ? { codex_cli: { signed_in: true, path: codex.path, hint: CODEX_SHARE_HINT } } : {}),
@@ -56,7 +58,7 @@ export async function status(ctx: Ctx) {
       status: 'reauth_required' as const,
       reason: creds.reauth.code,
       account: accountView(creds),
-      hint: 'The sign-in has ended. Run logout, then start, to sign in again.',
+      hint: `The sign-in has ended (${creds.reauth.code}). Run ${run('logout')}, then ${run('start')}, to sign in again.`,
       ...base,
     }
   }
@@ -72,13 +74,15 @@ export async function status(ctx: Ctx) {
   }
   if (pending && pending.expires_at > now) {
     const view =
-      pending.method === 'device' ? devicePendingView(pending, now) : browserPendingView(pending)
+      pending.method === 'device'
+        ? devicePendingView(pending, now)
+        : browserPendingView(pending, now)
     return { ...view, ...base }
   }
   return {
     status: 'disconnected' as const,
     ...(pending ? { pending_expired_at: iso(pending.expires_at) } : {}),
-    hint: 'Not signed in. Run start to sign in with ChatGPT.',
+    hint: `Not signed in. Run ${run('start')} to sign in with ChatGPT.`,
     ...base,
   }
 }

@@ -86,7 +86,7 @@ export async function verify(ctx: Ctx, opts: VerifyOptions = {}) {
       output_tokens: response.usage.output_tokens,
     },
     refreshed,
-    catalog_source: catalog.source,
+    models_source: catalog.source,
   }
 }
 

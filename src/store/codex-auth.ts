@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import * as z from '../zod.js'
 import { readClaims } from '../oauth/jwt.js'
-import { SkillError } from '../result.js'
+import { run, SkillError } from '../result.js'
 import type { Credentials } from './schemas.js'
 
 /** What the file says about itself, before we look at any token. Lazy: most machines have no file. */
@@ -53,7 +53,7 @@ function corrupt(path: string, why: string): SkillError {
     'state_corrupt',
     `The Codex CLI file ${basename(path)} is unreadable: ${why}`,
     {
-      hint: 'Run `codex login status` to see what codex makes of it; `codex logout` (or logout here) clears it.',
+      hint: `Run \`codex login status\` to see what codex makes of it; \`codex logout\` (or ${run('logout')} here) clears it.`,
       extra: { path },
     },
   )

@@ -20,7 +20,7 @@ const intro = $('intro')
 const usage = createUsage($('usage'))
 
 const PREFIX = 'openai-codex/'
-const NEW_LINK = 'Ask your agent for a new page link, or run: npx tsx exports.ts serve --ui-url'
+const NEW_LINK = 'Ask your agent for a new page link (its serve --ui-url command).'
 /** @type {{role: string, content: string}[]} */
 const history = []
 let ended = false

@@ -12,7 +12,7 @@ import { spawn } from 'node:child_process'
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ROOT } from './helpers/cli.js'
+import { CLIENTS_DIR } from './helpers/clients.js'
 import { figure } from './helpers/figures.js'
 import { world, type World } from './helpers/harness.js'
 import { leakScan, record, trackSecrets } from './helpers/leaks.js'
@@ -69,8 +69,18 @@ const PI_QUIET = [
   '--no-themes',
   '--no-context-files',
 ]
-/** pi's bin, from the project's node_modules (its package.json exports neither itself nor a require entry). */
-const PI_CLI = join(ROOT, 'node_modules', '@mariozechner', 'pi-coding-agent', 'dist', 'cli.js')
+/**
+ * pi's bin, from test/clients (pinned there, installed by the global setup; its package.json
+ * exports neither itself nor a require entry).
+ */
+const PI_CLI = join(
+  CLIENTS_DIR,
+  'node_modules',
+  '@mariozechner',
+  'pi-coding-agent',
+  'dist',
+  'cli.js',
+)
 
 let oc: Openclaw
 let w: World

@@ -55,9 +55,15 @@ export async function holdSignals<T>(fn: () => Promise<T>): Promise<T> {
   if (depth++ === 0) {
     saved = new Map()
     for (const sig of HELD) {
-      saved.set(sig, process.listeners(sig))
+      const kept = process.listeners(sig)
+      saved.set(sig, kept)
       process.removeAllListeners(sig)
-      process.on(sig, note)
+      // One listener more than were there. signal-exit, which the lock and write libraries load
+      // (v3 and v4), acts when it believes its own listeners are the only ones, counting its
+      // handlers across both versions: with v3's listener swapped for one of ours, the v4
+      // listener the write adds inside the section saw "alone", ran write-file-atomic's exit
+      // cleanup and deleted the temp file mid-write (ENOENT at the rename). Ours must outnumber.
+      for (let i = 0; i <= kept.length; i++) process.on(sig, note)
     }
   }
   let ok = false
@@ -74,7 +80,7 @@ export async function holdSignals<T>(fn: () => Promise<T>): Promise<T> {
     return value as T
   }
   for (const sig of HELD) {
-    process.removeListener(sig, note)
+    while (process.listeners(sig).includes(note)) process.removeListener(sig, note)
     for (const l of saved.get(sig) ?? []) process.on(sig, l)
   }
   const sig = caught
@@ -93,7 +99,7 @@ export async function holdSignals<T>(fn: () => Promise<T>): Promise<T> {
 function interrupted(sig: Held, completed: boolean, error: unknown): SkillError {
   const outcome = completed
     ? 'after its result was saved'
-    : `after the operation failed (${error instanceof SkillError ? error.code : 'error'}); nothing it received was lost`
+    : `after the operation failed (${error instanceof SkillError ? error.code : errorName(error)}); nothing it received was lost`
   return new SkillError(
     'interrupted',
     `Stopped by ${sig}, held until the write ended, ${outcome}`,
@@ -102,4 +108,10 @@ function interrupted(sig: Held, completed: boolean, error: unknown): SkillError 
       extra: { signal: sig, exit_code: signalExitCode(sig), completed },
     },
   )
+}
+
+/** A thrown value's code (`ENOENT`, ...) or class name, never its message (it may hold a path). */
+const errorName = (error: unknown): string => {
+  const e = error as { code?: unknown; name?: unknown } | undefined
+  return typeof e?.code === 'string' ? e.code : typeof e?.name === 'string' ? e.name : 'error'
 }

@@ -11,8 +11,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { REFUSED_PARAMS } from '../src/backend/upstream.js'
 import { runCodex, startTrap } from './helpers/codex-bin.js'
 import { codexBinary, codexHasBinaryForPlatform } from './helpers/clients.js'
-import { tempDir, world, type World } from './helpers/harness.js'
-import { leakScan, record, trackSecrets } from './helpers/leaks.js'
+import { servedGateway } from './helpers/gateway.js'
+import { tempDir, type World } from './helpers/harness.js'
+import { leakScan, record } from './helpers/leaks.js'
 
 const RESPONSES = '/backend-api/codex/responses'
 
@@ -26,13 +27,8 @@ describe.skipIf(!codexHasBinaryForPlatform)('real codex exec through the gateway
   beforeAll(async () => {
     bin = await codexBinary()
     trap = await startTrap()
-    w = await world()
-    await w.signIn()
-    const s = await w.cli(['serve', '--detach', '--port', '0'])
-    expect(s.json).toMatchObject({ ok: true, status: 'running' })
-    gw = s.json
-    const key = JSON.parse(readFileSync(gw.key_file, 'utf8')).key as string
-    trackSecrets(() => [key])
+    let key: string
+    ;({ w, gw, key } = await servedGateway())
     const codexHome = join(tempDir('cco-codex-gw-'), 'codex-home')
     mkdirSync(codexHome, { recursive: true })
     writeFileSync(

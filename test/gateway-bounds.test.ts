@@ -4,31 +4,26 @@
  * and the smaller cases get coded errors. Real `serve` processes against the emulator.
  */
 import { connect } from 'node:net'
-import { readFileSync } from 'node:fs'
 import { afterAll, describe, expect, it } from 'vitest'
 import { figure } from './helpers/figures.js'
-import { world, type World } from './helpers/harness.js'
-import { leakScan, record, trackSecrets } from './helpers/leaks.js'
+import { servedGateway } from './helpers/gateway.js'
+import type { World } from './helpers/harness.js'
+import { leakScan, record } from './helpers/leaks.js'
 
 const RESPONSES = 'POST /backend-api/codex/responses'
 const worlds: World[] = []
 
 async function gateway(env: Record<string, string>) {
-  const w = await world({ env })
+  const { w, gw, key } = await servedGateway(env)
   worlds.push(w)
-  await w.signIn()
-  const s = await w.cli(['serve', '--detach', '--port', '0'])
-  expect(s.json).toMatchObject({ ok: true, status: 'running' })
-  const key = JSON.parse(readFileSync(s.json.key_file, 'utf8')).key as string
-  trackSecrets(() => [key])
   const post = (path: string, body: unknown, signal?: AbortSignal) =>
-    fetch(`${s.json.url}${path}`, {
+    fetch(`${gw.url}${path}`, {
       method: 'POST',
       headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
       body: typeof body === 'string' ? body : JSON.stringify(body),
       signal,
     })
-  return { w, gw: s.json as Record<string, any>, key, post }
+  return { w, gw, key, post }
 }
 
 afterAll(async () => {

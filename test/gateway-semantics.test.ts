@@ -4,11 +4,11 @@
  * the `serve` gateway run as real processes against the emulator; the client is the `openai` SDK
  * or a raw fetch where the SDK would hide what is checked.
  */
-import { readFileSync } from 'node:fs'
 import OpenAI from 'openai'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { world, type World } from './helpers/harness.js'
-import { record, trackSecrets } from './helpers/leaks.js'
+import { servedGateway } from './helpers/gateway.js'
+import type { World } from './helpers/harness.js'
+import { record } from './helpers/leaks.js'
 
 const RESPONSES = '/backend-api/codex/responses'
 
@@ -18,13 +18,7 @@ let key = ''
 let client: OpenAI
 
 beforeAll(async () => {
-  w = await world()
-  await w.signIn()
-  const s = await w.cli(['serve', '--detach', '--port', '0'])
-  expect(s.json).toMatchObject({ ok: true, status: 'running' })
-  gw = s.json
-  key = JSON.parse(readFileSync(gw.key_file, 'utf8')).key
-  trackSecrets(() => [key])
+  ;({ w, gw, key } = await servedGateway())
   client = new OpenAI({ apiKey: key, baseURL: gw.url, maxRetries: 0 })
 })
 

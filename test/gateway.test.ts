@@ -8,8 +8,9 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import OpenAI from 'openai'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { world, type World } from './helpers/harness.js'
-import { leakScan, record, trackSecrets } from './helpers/leaks.js'
+import { servedGateway } from './helpers/gateway.js'
+import type { World } from './helpers/harness.js'
+import { leakScan, record } from './helpers/leaks.js'
 
 const RESPONSES = 'POST /backend-api/codex/responses'
 
@@ -19,13 +20,7 @@ let key = ''
 let client: OpenAI
 
 beforeAll(async () => {
-  w = await world()
-  await w.signIn()
-  const s = await w.cli(['serve', '--detach', '--port', '0'])
-  expect(s.json).toMatchObject({ ok: true, status: 'running' })
-  gw = s.json
-  key = JSON.parse(readFileSync(gw.key_file, 'utf8')).key
-  trackSecrets(() => [key])
+  ;({ w, gw, key } = await servedGateway())
   client = new OpenAI({ apiKey: key, baseURL: gw.url, maxRetries: 0 })
 })
 

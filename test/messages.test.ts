@@ -6,8 +6,9 @@ import Anthropic from '@anthropic-ai/sdk'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { world, type World } from './helpers/harness.js'
-import { leakScan, record, trackSecrets } from './helpers/leaks.js'
+import { servedGateway } from './helpers/gateway.js'
+import type { World } from './helpers/harness.js'
+import { leakScan, record } from './helpers/leaks.js'
 
 const UPSTREAM = '/backend-api/codex/responses'
 
@@ -18,13 +19,7 @@ let base = ''
 let client: Anthropic
 
 beforeAll(async () => {
-  w = await world()
-  await w.signIn()
-  const s = await w.cli(['serve', '--detach', '--port', '0'])
-  expect(s.json).toMatchObject({ ok: true, status: 'running' })
-  gw = s.json
-  key = JSON.parse(readFileSync(gw.key_file, 'utf8')).key
-  trackSecrets(() => [key])
+  ;({ w, gw, key } = await servedGateway())
   base = String(gw.url).replace(/\/v1$/, '')
   client = new Anthropic({ apiKey: key, baseURL: base, maxRetries: 0 })
 })

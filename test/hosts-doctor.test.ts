@@ -9,20 +9,10 @@ import { describe, expect, it } from 'vitest'
 import { createContext } from '../src/context.js'
 import { syncOpenclaw } from '../src/host/openclaw.js'
 import { piModelsPath, syncPi } from '../src/host/pi.js'
-import { writeRegistry, type RegistryModel } from '../src/host/registry.js'
-import { call, snapshot } from './helpers/state.js'
+import { writeRegistry } from '../src/host/registry.js'
+import { call, HOST_MODELS, snapshot } from './helpers/state.js'
 
-const MODELS: RegistryModel[] = [
-  {
-    id: 'openai-codex/gpt-5.5',
-    upstreamModel: 'gpt-5.5',
-    displayName: 'GPT-5.5',
-    contextWindow: 272000,
-    maxOutputTokens: 128000,
-    input: ['text', 'image'],
-    reasoning: true,
-  },
-]
+const MODELS = HOST_MODELS.slice(0, 1)
 
 async function setup(state: 'signed-in' | 'signed-out' = 'signed-in') {
   const root = mkdtempSync(join(tmpdir(), 'cco-hostdoc-'))

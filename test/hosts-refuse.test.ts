@@ -20,19 +20,9 @@ import { planUpdate, updateHostFile, UNRECOGNIZED } from '../src/host/host-file.
 import { onSignedOut } from '../src/host/index.js'
 import { OPENCLAW_PROVIDER_ID, syncOpenclaw } from '../src/host/openclaw.js'
 import { PI_PROVIDER_ID, piModelsPath, syncPi } from '../src/host/pi.js'
-import type { RegistryModel } from '../src/host/registry.js'
+import { HOST_MODELS } from './helpers/state.js'
 
-const MODELS: RegistryModel[] = [
-  {
-    id: 'openai-codex/gpt-5.5',
-    upstreamModel: 'gpt-5.5',
-    displayName: 'GPT-5.5',
-    contextWindow: 272000,
-    maxOutputTokens: 128000,
-    input: ['text', 'image'],
-    reasoning: true,
-  },
-]
+const MODELS = HOST_MODELS.slice(0, 1)
 
 function setup(hosts = 'pi,openclaw') {
   const root = mkdtempSync(join(tmpdir(), 'cco-refuse-'))

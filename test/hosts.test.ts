@@ -19,31 +19,12 @@ import { isAbsolute, join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { createContext } from '../src/context.js'
-import type { RegistryModel } from '../src/host/registry.js'
+import { HOST_MODELS } from './helpers/state.js'
 import { OPENCLAW_PROVIDER_ID, syncOpenclaw } from '../src/host/openclaw.js'
 import { PI_PROVIDER_ID, syncPi } from '../src/host/pi.js'
 import { piSdk } from './helpers/clients.js'
 
-const MODELS: RegistryModel[] = [
-  {
-    id: 'openai-codex/gpt-5.5',
-    upstreamModel: 'gpt-5.5',
-    displayName: 'GPT-5.5',
-    contextWindow: 272000,
-    maxOutputTokens: 128000,
-    input: ['text', 'image'],
-    reasoning: true,
-  },
-  {
-    id: 'openai-codex/gpt-6-luna',
-    upstreamModel: 'gpt-6-luna',
-    displayName: 'GPT-6-Luna',
-    contextWindow: null,
-    maxOutputTokens: 128000,
-    input: ['text'],
-    reasoning: false,
-  },
-]
+const MODELS = HOST_MODELS
 
 function setup() {
   const root = mkdtempSync(join(tmpdir(), 'cco-hosts-'))

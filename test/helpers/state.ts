@@ -6,6 +6,7 @@
 import { lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { invoke } from '../../src/cli/invoke.js'
+import type { RegistryModel } from '../../src/host/registry.js'
 import type { Credentials, DevicePending } from '../../src/store/schemas.js'
 import { record } from './leaks.js'
 
@@ -91,3 +92,25 @@ export async function call(
   record(r)
   return r
 }
+
+/** Registry models for the host adapter tests: one full entry, one with no context window and no reasoning. */
+export const HOST_MODELS: RegistryModel[] = [
+  {
+    id: 'openai-codex/gpt-5.5',
+    upstreamModel: 'gpt-5.5',
+    displayName: 'GPT-5.5',
+    contextWindow: 272000,
+    maxOutputTokens: 128000,
+    input: ['text', 'image'],
+    reasoning: true,
+  },
+  {
+    id: 'openai-codex/gpt-6-luna',
+    upstreamModel: 'gpt-6-luna',
+    displayName: 'GPT-6-Luna',
+    contextWindow: null,
+    maxOutputTokens: 128000,
+    input: ['text'],
+    reasoning: false,
+  },
+]

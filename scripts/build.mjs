@@ -127,44 +127,40 @@ rmSync(outdir, { recursive: true, force: true })
 /** Every file each build read, to name the npm packages dist/ carries (and their licenses). */
 const inputs = new Set()
 const record = (result) => Object.keys(result.metafile.inputs).forEach((f) => inputs.add(f))
+/** What the app bundles and the vendor files are built with alike. */
+const common = {
+  absWorkingDir: root,
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  minify: true,
+  legalComments: 'none',
+  logLevel: 'warning',
+  metafile: true,
+}
 record(
   await build({
-    absWorkingDir: root,
+    ...common,
     entryPoints: { app: resolve(root, 'src/cli/bin.ts'), hot: resolve(root, 'src/cli/hot.ts') },
     outdir,
     outExtension: { '.js': '.cjs' },
-    bundle: true,
-    format: 'cjs',
-    platform: 'node',
-    target: 'node20',
-    minify: true,
-    legalComments: 'none',
-    logLevel: 'warning',
     plugins: [projectSources, vendorSplit],
     // import() of a vendor file must become require(): the loader runs the bundle through
     // vm.Script, which has no dynamic-import hook on Node 20.
     supported: { 'dynamic-import': false },
-    metafile: true,
   }),
 )
 for (const pkg of vendored) {
   record(
     await build({
-      absWorkingDir: root,
+      ...common,
       stdin: {
         contents: VENDOR[pkg]?.entry ?? `module.exports = require(${JSON.stringify(pkg)})`,
         resolveDir: root,
       },
       alias: VENDOR[pkg]?.alias,
       outfile: join(outdir, 'vendor', vendorFile(pkg)),
-      bundle: true,
-      format: 'cjs',
-      platform: 'node',
-      target: 'node20',
-      minify: true,
-      legalComments: 'none',
-      logLevel: 'warning',
-      metafile: true,
     }),
   )
 }

@@ -16,6 +16,7 @@ import {
   SKIP_BROWSER,
   type Browser,
   type BrowserContext,
+  type GatewayInfo,
   type Page,
 } from './helpers/ui-page.js'
 
@@ -48,14 +49,7 @@ describe.skipIf(SKIP)('the reference page in headless chromium', () => {
   let browser: Browser
   let ctx: BrowserContext
   let page: Page
-  let gw: {
-    port: number
-    url: string
-    key_file: string
-    ui_url: string
-    pid: number
-    log_file: string
-  }
+  let gw: GatewayInfo
   let other: Awaited<ReturnType<typeof otherOrigin>>
   let visible: string[]
   const navigations: string[] = []

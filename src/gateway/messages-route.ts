@@ -24,6 +24,7 @@ import {
   passHeaders,
   sendUpstream,
   STREAM_HEADERS,
+  streamCut,
   type RouteDeps,
   type RouteLog,
 } from './routes.js'
@@ -39,11 +40,6 @@ const memoFor = (d: RouteDeps) => {
   if (!m) memos.set(d, (m = new ReasoningMemo()))
   return m
 }
-
-const streamCut = () =>
-  new SkillError('upstream_error', 'The upstream stream ended before the response completed', {
-    retryable: true,
-  })
 
 /** The Codex slug a Messages `model` goes to (the table needs the account's catalog). */
 async function slugFor(d: RouteDeps, model: string): Promise<string> {

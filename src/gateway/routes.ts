@@ -161,7 +161,8 @@ export const STREAM_HEADERS = {
   connection: 'keep-alive',
 }
 
-const streamCut = () =>
+/** The error of an upstream stream that ended before its completion (a 502, retryable). */
+export const streamCut = () =>
   new SkillError('upstream_error', 'The upstream stream ended before the response completed', {
     retryable: true,
   })

@@ -10,6 +10,7 @@ import type * as z from './zod.js'
 import { SkillError } from './result.js'
 import { redact } from './redact.js'
 import { proxyFailure, proxyFor, type ProxyEnv } from './proxy.js'
+import { dispatchStream, type StreamBody } from './http-body.js'
 
 /** One keep-alive pool per process: the gateway reuses upstream connections across requests. */
 let agent: Agent | undefined
@@ -120,7 +121,7 @@ export interface HttpResponse {
 export interface HttpStream {
   status: number
   headers: Record<string, string>
-  body: Dispatcher.ResponseData['body']
+  body: StreamBody
 }
 
 function prepare(req: HttpRequest): { headers: Record<string, string>; body?: string } {
@@ -175,17 +176,21 @@ export async function open(req: HttpRequest): Promise<HttpStream> {
   const { headers, body } = prepare(req)
   const dispatcher = await client(req.proxy)
   try {
-    const res = await dispatcher.request({
-      ...target(req.url),
-      method: req.method,
-      headers,
-      body,
-      signal: req.signal,
-      headersTimeout: req.timeoutMs,
-      // undici's bodyTimeout is an idle timer: reset by every chunk, not a total deadline.
-      bodyTimeout: req.idleTimeoutMs ?? DEFAULT_STREAM_IDLE_MS,
-    })
-    return { status: res.statusCode, headers: flatten(res.headers), body: res.body }
+    // The dispatcher's own interface, not request(): the gateway's every proxied stream comes
+    // through here, and request()'s Readable body costs it measurably (src/http-body.ts).
+    return await dispatchStream(
+      dispatcher,
+      {
+        ...target(req.url),
+        method: req.method,
+        headers,
+        body,
+        headersTimeout: req.timeoutMs,
+        // undici's bodyTimeout is an idle timer: reset by every chunk, not a total deadline.
+        bodyTimeout: req.idleTimeoutMs ?? DEFAULT_STREAM_IDLE_MS,
+      },
+      req.signal,
+    )
   } catch (err) {
     throw transportError(err, req, false)
   }

@@ -61,52 +61,45 @@ export async function responses(
   const begin = () => {
     if (!res.headersSent) res.writeHead(200, { ...STREAM_HEADERS, ...headers })
   }
-  // The upstream bytes go out as they arrive, one write per network chunk, and are read for the
-  // record only once they are on their way. Only the completion and failures are rewritten:
-  // some streams complete with `output: []`, so it carries the list rebuilt from the items
-  // instead; a failure ends with an error event carrying the code it maps to.
+  // The upstream bytes go out as they arrive, one write per network read, as a pipe does. Only
+  // the completion and failures are rewritten: some streams complete with `output: []`, so it
+  // carries the list rebuilt from the items instead; a failure ends with an error event
+  // carrying the code it maps to. A read without either goes out untouched before it is read
+  // for the record; one with them goes out in one write with what they become (a second write
+  // per answer cost more, in both processes, than the rebuild it let the first bytes skip).
   const pass = new SsePassThrough(MARKERS)
   let failed = false
   let broke: unknown
   try {
     for await (const chunk of up.body) {
       const { raw, rest } = pass.split(chunk)
-      if (raw) {
-        if (!res.destroyed) {
+      if (!rest || failed) {
+        if (raw && !res.destroyed) {
           begin()
           res.write(raw)
           await flushed()
         }
-        for (const ev of pass.parse(raw)) collector.add(ev)
+        if (raw) for (const ev of pass.parse(raw)) collector.add(ev)
+        continue
       }
-      if (!rest || failed) continue
-      let out = ''
+      if (raw) for (const ev of pass.parse(raw)) collector.add(ev)
+      let out = raw
       for (const ev of pass.parse(rest)) {
         if (isFailure(ev.type)) {
           collector.add(ev)
           // Nothing sent yet: the client gets the HTTP error this failure stands for.
-          if (!res.headersSent) throw streamFailure(ev.data, d.ctx.now())
+          if (!res.headersSent && !raw) throw streamFailure(ev.data, d.ctx.now())
           // `response.failed` is the backend's own event (Codex reads it): it goes on, and
           // an `error` event with the mapped code follows it.
           if (ev.type === 'response.failed') out += sse(ev.raw, ev.type)
           failed = true
           break
         }
-        if (ev.type !== 'response.completed') {
-          collector.add(ev)
-          out += sse(ev.raw, ev.type)
-          continue
-        }
-        // What came before goes out first: rebuilding the completion is work the client need
-        // not wait for.
-        if (out && !res.destroyed) {
-          begin()
-          res.write(out)
-          await flushed()
-        }
-        out = ''
         collector.add(ev)
-        out += sse({ ...ev.data, response: collector.response() }, ev.type)
+        out +=
+          ev.type === 'response.completed'
+            ? sse({ ...ev.data, response: collector.response() }, ev.type)
+            : sse(ev.raw, ev.type)
       }
       if (res.writableEnded || res.destroyed) continue // drain upstream; the connection stays reusable
       begin()

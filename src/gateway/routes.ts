@@ -122,6 +122,7 @@ export async function sendUpstream(
     up = await openResponses(d.ctx, d.store, upstream.body, {
       signal: abort.signal,
       sessionId: conversation.sessionId,
+      known: creds,
     })
   } catch (err) {
     release()
@@ -129,8 +130,7 @@ export async function sendUpstream(
   }
   // The slot is free once the upstream body is over: read to its end, failed (idle timeout) or
   // destroyed (the client left).
-  up.body.once('close', release)
-  if (up.body.destroyed) release()
+  up.body.onClose(release)
   log.upstream_status = up.status
   return { upstream, up }
 }

@@ -143,6 +143,26 @@ describe('one conversation, one key', () => {
     expect(conversationKey(r1).promptCacheKey).toBe(conversationKey(r2).promptCacheKey)
   })
 
+  it('the derived key of a fixed conversation is pinned: a change starts every conversation anew', () => {
+    // Pinned from 0.2.0: an upgraded gateway must not throw away every conversation's cache.
+    const text = (t: string) => [{ type: 'input_text', text: t }]
+    const pinned = {
+      slug: 'gpt-5.5',
+      dropped: [],
+      body: {
+        model: 'gpt-5.5',
+        input: [
+          { type: 'message', role: 'developer', content: text('Be brief.') },
+          { type: 'message', role: 'user', content: text('Hello') },
+        ],
+        instructions: 'x',
+        store: false,
+        stream: true,
+      },
+    } as any
+    expect(conversationKey(pinned).promptCacheKey).toBe('09f1e1a3-bfe8-8b3c-b328-faa2f31f29ef')
+  })
+
   it('different conversations differ: another first message, another system prompt, another model', () => {
     const base = conversationKey(turns('Be brief.', 'Hello', 1)[0]!).promptCacheKey
     expect(conversationKey(turns('Be brief.', 'Hello!', 1)[0]!).promptCacheKey).not.toBe(base)

@@ -54,10 +54,14 @@ async function codexRefresh(): Promise<() => void> {
 it("a refresh that loses to codex adopts codex's new tokens instead of ending the sign-in", async () => {
   const reuse0 = w.emu.stats.reuse
   const commit = await codexRefresh()
-  // codex's write lands while the skill is already waiting on its refused refresh.
-  const timer = setTimeout(commit, 600)
-  const r = await w.cli(['refresh'])
-  clearTimeout(timer)
+  // codex's write lands once the issuer has refused the skill's refresh, while the skill waits
+  // for the winner's tokens: ordered by the emulator's count, not by a guess at process start-up
+  // (a fixed 600 ms lost the race to a slow start under load, and the test then saw no reuse).
+  let done = false
+  const refresh = w.cli(['refresh']).finally(() => (done = true))
+  while (!done && w.emu.stats.reuse === reuse0) await new Promise((r) => setTimeout(r, 5))
+  commit()
+  const r = await refresh
   record(r.stdout)
   expect(w.emu.stats.reuse - reuse0).toBe(1)
   expect(r.json).toMatchObject({ ok: true })

@@ -14,16 +14,9 @@ const RESPONSES = 'POST /backend-api/codex/responses'
 const worlds: World[] = []
 
 async function gateway(env: Record<string, string>) {
-  const { w, gw, key } = await servedGateway(env)
-  worlds.push(w)
-  const post = (path: string, body: unknown, signal?: AbortSignal) =>
-    fetch(`${gw.url}${path}`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-      body: typeof body === 'string' ? body : JSON.stringify(body),
-      signal,
-    })
-  return { w, gw, key, post }
+  const served = await servedGateway(env)
+  worlds.push(served.w)
+  return served
 }
 
 afterAll(async () => {
@@ -84,7 +77,7 @@ describe('the upstream pool', () => {
     const before = w.emu.count(RESPONSES)
     const abort = new AbortController()
     const held = Array.from({ length: 64 }, () =>
-      post('/chat/completions', chat(true), abort.signal).catch(() => undefined),
+      post('/chat/completions', chat(true), { signal: abort.signal }).catch(() => undefined),
     )
     await Promise.all(held)
     while (w.emu.count(RESPONSES) < before + 64) await new Promise((r) => setTimeout(r, 20))

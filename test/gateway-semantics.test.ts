@@ -6,7 +6,7 @@
  */
 import OpenAI from 'openai'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { servedGateway } from './helpers/gateway.js'
+import { servedGateway, type ServedGateway } from './helpers/gateway.js'
 import type { World } from './helpers/harness.js'
 import { record } from './helpers/leaks.js'
 
@@ -16,9 +16,10 @@ let w: World
 let gw: Record<string, any>
 let key = ''
 let client: OpenAI
+let post: ServedGateway['post']
 
 beforeAll(async () => {
-  ;({ w, gw, key } = await servedGateway())
+  ;({ w, gw, key, post } = await servedGateway())
   client = new OpenAI({ apiKey: key, baseURL: gw.url, maxRetries: 0 })
 })
 
@@ -28,13 +29,6 @@ afterAll(async () => {
   await w.cli(['serve', '--stop'])
   await w.close()
 })
-
-const post = (path: string, body: unknown) =>
-  fetch(`${gw.url}${path}`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  })
 
 /** The body of the last request that reached the backend. */
 const lastUpstream = () => w.emu.requests.findLast((r) => r.path === RESPONSES)!

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import OpenAI from 'openai'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { servedGateway } from './helpers/gateway.js'
+import { servedGateway, type ServedGateway } from './helpers/gateway.js'
 import type { World } from './helpers/harness.js'
 import { leakScan, record } from './helpers/leaks.js'
 
@@ -18,20 +18,13 @@ let w: World
 let gw: Record<string, any>
 let key = ''
 let client: OpenAI
+/** A raw POST with the local key, for what the SDK would not send or would not show. */
+let post: ServedGateway['post']
 
 beforeAll(async () => {
-  ;({ w, gw, key } = await servedGateway())
+  ;({ w, gw, key, post } = await servedGateway())
   client = new OpenAI({ apiKey: key, baseURL: gw.url, maxRetries: 0 })
 })
-
-/** A raw POST with the local key, for what the SDK would not send or would not show. */
-const post = (path: string, body: unknown, init: RequestInit = {}) =>
-  fetch(`${gw.url}${path}`, {
-    ...init,
-    method: 'POST',
-    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-    body: typeof body === 'string' ? body : JSON.stringify(body),
-  })
 
 afterAll(async () => {
   await w.cli(['serve', '--stop'])

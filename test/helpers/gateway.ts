@@ -1,6 +1,7 @@
 /**
  * A signed-in world with the gateway running as a real detached process (`serve --detach`), its
- * local key read from the key file and registered with the secret scan. The gateway, messages,
+ * local key read from the key file and registered with the secret scan, and a POST that carries
+ * the key. The gateway, messages,
  * bounds and Codex-client tests all start from this.
  */
 import { readFileSync } from 'node:fs'
@@ -13,6 +14,8 @@ export interface ServedGateway {
   /** `serve --detach`'s result: `url` (…/v1), `port`, `key_file`, `log_file`, `pid`, … */
   gw: Record<string, any>
   key: string
+  /** A POST with the local key: `body` as JSON (a string is sent as it is), `init` for the rest. */
+  post: (path: string, body: unknown, init?: RequestInit) => Promise<Response>
 }
 
 /** Signs in a new world (with `env`) and starts its gateway on a free port. */
@@ -24,5 +27,12 @@ export async function servedGateway(env?: Record<string, string>): Promise<Serve
   const gw = s.json as Record<string, any>
   const key = JSON.parse(readFileSync(gw.key_file, 'utf8')).key as string
   trackSecrets(() => [key])
-  return { w, gw, key }
+  const post = (path: string, body: unknown, init: RequestInit = {}) =>
+    fetch(`${gw.url}${path}`, {
+      ...init,
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    })
+  return { w, gw, key, post }
 }

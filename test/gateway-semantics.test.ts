@@ -4,6 +4,7 @@
  * the `serve` gateway run as real processes against the emulator; the client is the `openai` SDK
  * or a raw fetch where the SDK would hide what is checked.
  */
+import { request as httpRequest, type IncomingMessage } from 'node:http'
 import OpenAI from 'openai'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { servedGateway, type ServedGateway } from './helpers/gateway.js'
@@ -108,6 +109,43 @@ describe('in-stream failures keep their code', () => {
         for await (const _ of stream as any) void _
       })(),
     ).rejects.toMatchObject({ code: 'context_length_exceeded' })
+  })
+
+  it('an upstream that keeps sending after its completion or failure: the answer stays ended, the gateway keeps serving', async () => {
+    const until = async (n: number) => {
+      for (let i = 0; i < 500 && w.emu.stats.trailing < n; i++) {
+        await new Promise((r) => setTimeout(r, 20))
+      }
+      expect(w.emu.stats.trailing).toBe(n)
+    }
+    const t0 = w.emu.stats.trailing
+    for (const mode of ['ok', 'failed', 'error_event'] as const) {
+      w.emu.set({ responses: { ...limit, mode, trailing: true } })
+      const r = await (await post('/responses', { ...resp, stream: true })).text()
+      record(r)
+      const last = frames(r).at(-1)!.type
+      expect([mode, last]).toEqual([mode, mode === 'ok' ? 'response.completed' : 'error'])
+      expect(r).not.toContain('late')
+    }
+    // The same to a client that is not reading: the gateway's completion is still queued when the
+    // late event arrives (a write after the end would take the whole process down).
+    await until(t0 + 3)
+    w.emu.set({ responses: { reply: 'text', text: 'x'.repeat(1_000_000), trailing: true } })
+    const slow = await new Promise<IncomingMessage>((resolve, reject) => {
+      const req = httpRequest(`${gw.url}/responses`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      })
+      req.on('response', resolve).on('error', reject)
+      req.end(JSON.stringify({ ...resp, stream: true }))
+    })
+    slow.pause()
+    await until(t0 + 4)
+    await new Promise((r) => setTimeout(r, 200))
+    w.emu.set({ responses: { reply: 'text', mode: 'ok' } })
+    const after = await fetch(`${gw.url}/models`, { headers: { authorization: `Bearer ${key}` } })
+    expect(after.status).toBe(200)
+    slow.destroy()
   })
 
   it('verify reports an in-stream failure with the same code as the HTTP one', async () => {

@@ -72,14 +72,17 @@ export async function responses(
   let broke: unknown
   try {
     for await (const chunk of up.body) {
+      // The answer is over (ended with its completion or failure, or the client left): what
+      // still comes is read to the end, so the upstream connection stays reusable, and dropped.
+      // A write after the end would take the whole process down.
+      if (res.writableEnded || res.destroyed) continue
       const { raw, rest } = pass.split(chunk)
-      if (!rest || failed) {
-        if (raw && !res.destroyed) {
-          begin()
-          res.write(raw)
-          await flushed()
-        }
-        if (raw) for (const ev of pass.parse(raw)) collector.add(ev)
+      if (!rest) {
+        if (!raw) continue
+        begin()
+        res.write(raw)
+        await flushed()
+        for (const ev of pass.parse(raw)) collector.add(ev)
         continue
       }
       if (raw) for (const ev of pass.parse(raw)) collector.add(ev)
@@ -96,14 +99,16 @@ export async function responses(
           break
         }
         collector.add(ev)
-        out +=
-          ev.type === 'response.completed'
-            ? sse({ ...ev.data, response: collector.response() }, ev.type)
-            : sse(ev.raw, ev.type)
+        if (ev.type !== 'response.completed') {
+          out += sse(ev.raw, ev.type)
+          continue
+        }
+        // The completion is the last event: what follows it, here or in a later read, is dropped.
+        out += sse({ ...ev.data, response: collector.response() }, ev.type)
+        break
       }
-      if (res.writableEnded || res.destroyed) continue // drain upstream; the connection stays reusable
       begin()
-      // The completion is the last event: end with it, one write instead of two.
+      // End with the completion: one write instead of two.
       if (collector.completed) res.end(out)
       else if (failed)
         res.end(out + responsesErrorFrame(endOfStream(collector.failed, d.ctx.now())))

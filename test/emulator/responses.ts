@@ -159,6 +159,19 @@ export async function streamResponse(
     if (delay) await new Promise((r) => setTimeout(r, delay))
   }
 
+  /** `trailing`: one more event once the last one has left, after a pause (a read of its own). */
+  const trail = async () => {
+    if (!m.trailing || closed || cut) return
+    await new Promise((r) => res.write('', r))
+    await new Promise((r) => setTimeout(r, 200))
+    await send('response.output_text.delta', {
+      item_id: 'msg_late',
+      output_index: 0,
+      delta: 'late',
+    })
+    s.stats.trailing++
+  }
+
   const id = `resp_${rand(12)}`
   const tier = typeof body.service_tier === 'string' ? { service_tier: body.service_tier } : {}
   const head = { id, object: 'response', created_at: nowS, model, ...tier }
@@ -183,6 +196,7 @@ export async function streamResponse(
       head,
     )
     await send(type, data)
+    await trail()
     if (!closed) res.end()
     return
   }
@@ -296,5 +310,6 @@ export async function streamResponse(
   await send('response.completed', {
     response: { ...head, status: 'completed', output: final, usage },
   })
+  await trail()
   if (!closed && !cut) res.end()
 }

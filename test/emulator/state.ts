@@ -53,6 +53,11 @@ export interface ResponsesMode {
   reasoning?: boolean
   /** `input_tokens_details.cached_tokens` in the usage (capped by the input tokens). */
   cachedTokens?: number
+  /**
+   * One more event (a text delta) after the stream's last one (the completion or the failure),
+   * in a read of its own: an upstream that keeps talking after it has finished.
+   */
+  trailing?: boolean
 }
 
 /** One rate-limit window (docs/protocol.md#8-usage-and-rate-limits): percent used, length, seconds until it resets. */
@@ -113,6 +118,8 @@ export interface Stats {
   exchanges: number
   /** Response streams the client hung up on before completion. */
   aborted: number
+  /** Events sent after a stream's last one (`trailing`). */
+  trailing: number
 }
 
 export interface DeviceLogin {
@@ -175,7 +182,7 @@ export class EmuState {
   access = new Map<string, AccessRecord>()
   minted: string[] = []
   requests: RecordedRequest[] = []
-  stats: Stats = { refreshes: 0, reuse: 0, revoked: 0, exchanges: 0, aborted: 0 }
+  stats: Stats = { refreshes: 0, reuse: 0, revoked: 0, exchanges: 0, aborted: 0, trailing: 0 }
   account: EmuAccount
   modes: EmuModes
   /** Token requests held by `modes.holdToken`, each waiting for its release. */
@@ -223,6 +230,13 @@ export class EmuState {
 
   reset(): void {
     this.requests.length = 0
-    Object.assign(this.stats, { refreshes: 0, reuse: 0, revoked: 0, exchanges: 0, aborted: 0 })
+    Object.assign(this.stats, {
+      refreshes: 0,
+      reuse: 0,
+      revoked: 0,
+      exchanges: 0,
+      aborted: 0,
+      trailing: 0,
+    })
   }
 }

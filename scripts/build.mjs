@@ -102,11 +102,12 @@ const vendorSplit = {
 const vendorFile = (pkg) => `${pkg.replace(/^@/, '').replace(/\//g, '__')}.cjs`
 /**
  * Vendor files that are not simply the whole package, each measured as a cold `require`:
- * - undici: src/http.ts uses only `Agent`, `EnvHttpProxyAgent` and their `request` method. The
- *   package's index also loads fetch, WebSocket, the cache, mocks and every interceptor: ~115 ms
- *   of every call that sends a request; this entry (undici's own modules, wired as its index
- *   wires them) ~35 ms. The proxy agent is a getter: its modules are evaluated only when a
- *   proxy is set (their ~17 KB still cost ~0.5 ms of compiling in a call that sends).
+ * - undici: src/http.ts uses only `Agent`, `EnvHttpProxyAgent` and their `request` and `dispatch`
+ *   methods. The package's index also loads fetch, WebSocket, the cache, mocks and every
+ *   interceptor: ~115 ms of every call that sends a request; this entry (undici's own modules,
+ *   wired as its index wires them) ~35 ms. The proxy agent is a getter: its modules are
+ *   evaluated only when a proxy is set (their ~17 KB still cost ~0.5 ms of compiling in a call
+ *   that sends).
  * - proper-lockfile: built on node:fs instead of graceful-fs (13 -> 7.5 ms). graceful-fs queues
  *   and retries opens on EMFILE and patches the process's fs.close; the lock makes a handful of
  *   mkdir/stat/utimes/rmdir calls on one directory and needs neither.

@@ -155,17 +155,8 @@ export class StreamBody implements AsyncIterableIterator<Buffer> {
 /** What {@link dispatchStream} resolves with once the response's headers are in. */
 export interface StreamHead {
   status: number
-  headers: Record<string, string>
+  headers: Record<string, string | string[] | undefined>
   body: StreamBody
-}
-
-const flat = (h: Record<string, string | string[] | undefined>): Record<string, string> => {
-  const out: Record<string, string> = {}
-  for (const k in h) {
-    const v = h[k]
-    if (v !== undefined) out[k] = Array.isArray(v) ? v.join(', ') : v
-  }
-  return out
 }
 
 /**
@@ -202,7 +193,7 @@ export function dispatchStream(
       },
       onResponseStart(_c, status, headers) {
         started = true
-        resolve({ status, headers: flat(headers), body })
+        resolve({ status, headers, body })
       },
       onResponseData(_c, chunk) {
         body.push(chunk)

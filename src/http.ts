@@ -41,7 +41,7 @@ async function undici(): Promise<typeof import('undici')> {
 /**
  * undici (hundreds of KB) loads on the first request, not at import: `status` and a `token`
  * with a fresh token reach this module but never send, and a cold start is their latency.
- * Only `Agent`, `EnvHttpProxyAgent` and their `request` method are used: the bundle's vendor
+ * Only `Agent`, `EnvHttpProxyAgent` and their `request` and `dispatch` methods are used: the bundle's vendor
  * file of undici is built from just those (scripts/build.mjs), the proxy agent evaluated only
  * when a proxy is set; it loads in ~45 ms where the whole package took ~115.
  */
@@ -178,7 +178,7 @@ export async function open(req: HttpRequest): Promise<HttpStream> {
   try {
     // The dispatcher's own interface, not request(): the gateway's every proxied stream comes
     // through here, and request()'s Readable body costs it measurably (src/http-body.ts).
-    return await dispatchStream(
+    const res = await dispatchStream(
       dispatcher,
       {
         ...target(req.url),
@@ -191,6 +191,7 @@ export async function open(req: HttpRequest): Promise<HttpStream> {
       },
       req.signal,
     )
+    return { status: res.status, headers: flatten(res.headers), body: res.body }
   } catch (err) {
     throw transportError(err, req, false)
   }
